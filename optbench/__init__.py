@@ -1,0 +1,35 @@
+"""optbench: compare gradient-descent optimizers side by side, fast and reproducibly.
+
+    >>> import optbench
+    >>> result = optbench.run(["sgd", "momentum", "adam"], "bowl", steps=100)   # doctest: +SKIP
+    >>> result.summary()                                                        # doctest: +SKIP
+
+Importing optbench is cheap: numba, pandas and matplotlib load only when a run needs them.
+"""
+
+from optbench.api import Result, load, plot, run
+from optbench.errors import OptbenchError
+from optbench.optimizers import (
+    OptimizerSpec,
+    all_optimizers,
+    get_optimizer,
+    register_optimizer,
+)
+from optbench.problems import PROBLEMS, get_problem
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "PROBLEMS",
+    "OptbenchError",
+    "OptimizerSpec",
+    "Result",
+    "__version__",
+    "all_optimizers",
+    "get_optimizer",
+    "get_problem",
+    "load",
+    "plot",
+    "register_optimizer",
+    "run",
+]

@@ -1,0 +1,257 @@
+"""The engine: many optimizer runs at once, one jitted loop per run, divergence as a result.
+
+``surface_batch`` is compiled once for the whole surface family with an explicit signature that
+takes the optimizer as a first-class function, so every optimizer (built-in or registered by a
+user) reuses the same machine code from numba's disk cache. A ``prange`` over runs writes only
+each run's own rows: results are bit-identical whatever the thread count.
+
+``run_many`` is the Python side: it groups run configs by (optimizer, problem), allocates the
+outputs, calls the kernel per group and hands back plain arrays in config order.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+from numba import prange, types
+
+from optbench._jit import UPDATE_FUNCTION, f8_1d, f8_2d, f8_3d, i8_1d, jit
+from optbench.problems.surface_kernels import value_and_grad
+from optbench.rng import normal, seed_state
+
+GAP_TARGETS = (1e-1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8)
+"""Gap targets whose first-hit step every run records (``steps_to_<target>`` in runs.csv)."""
+
+# Columns of the per-run metrics array, then one column per target.
+M_FINAL, M_BEST, M_DIVERGED_STEP, M_STEPS_DONE, M_MEAN_LOG_GAP = range(5)
+N_FIXED_METRICS = 5
+NOISE_STREAM = 1
+
+_SURFACE_SIGNATURE = types.void(
+    UPDATE_FUNCTION,  # update(theta, grad, state, hp, t)
+    types.int64,  # surface index
+    f8_1d,  # surface parameters
+    f8_2d,  # starts (R, 2)
+    f8_2d,  # hp (R, H)
+    types.int64,  # state size
+    i8_1d,  # steps (R,)
+    f8_1d,  # gradient noise sigma (R,)
+    i8_1d,  # seeds (R,)
+    types.int64,  # record every k steps
+    types.float64,  # divergence bound on |theta|
+    types.float64,  # f* (nan when unknown)
+    f8_1d,  # gap targets (T,)
+    f8_2d,  # out: recorded loss (R, rows)
+    f8_3d,  # out: recorded theta (R, rows, 2)
+    i8_1d,  # out: rows recorded per run (R,)
+    f8_2d,  # out: metrics (R, N_FIXED_METRICS + T)
+)
+
+
+@jit(signature=_SURFACE_SIGNATURE, parallel=True)
+def surface_batch(
+    update,
+    sid,
+    params,
+    starts,
+    hp,
+    state_size,
+    steps,
+    noise,
+    seeds,
+    record_every,
+    bound,
+    fstar,
+    targets,
+    rec_loss,
+    rec_theta,
+    rec_rows,
+    metrics,
+):
+    n_runs = starts.shape[0]
+    n_targets = targets.size
+    for r in prange(n_runs):
+        theta = starts[r].copy()
+        grad = np.empty(2)
+        state = np.zeros(state_size)
+        h = hp[r].copy()
+        rng = np.empty(1, dtype=np.uint64)
+        rng[0] = seed_state(seeds[r], NOISE_STREAM)
+        sigma = noise[r]
+        n_steps = steps[r]
+        hits = np.full(n_targets, -1.0)
+
+        loss = value_and_grad(sid, params, theta, grad)
+        best = loss
+        diverged_at = -1
+        log_gap_sum = 0.0
+        row = 0
+        t = 0
+        while True:
+            # record, score and check the point reached after t updates
+            bad = not np.isfinite(loss)
+            for i in range(2):
+                if not abs(theta[i]) <= bound:
+                    bad = True
+            if bad:
+                diverged_at = t
+            if bad or t % record_every == 0 or t == n_steps:
+                rec_loss[r, row] = loss
+                rec_theta[r, row, 0] = theta[0]
+                rec_theta[r, row, 1] = theta[1]
+                row += 1
+            if bad:
+                break
+            if loss < best:
+                best = loss
+            gap = loss - fstar
+            log_gap_sum += np.log10(max(gap, 1e-300))
+            for k in range(n_targets):
+                if hits[k] < 0 and gap <= targets[k]:
+                    hits[k] = t
+            if t == n_steps:
+                break
+            t += 1
+            if sigma > 0.0:
+                for i in range(2):
+                    grad[i] += sigma * normal(rng)
+            update(theta, grad, state, h, t)
+            loss = value_and_grad(sid, params, theta, grad)
+
+        rec_rows[r] = row
+        metrics[r, M_FINAL] = loss
+        metrics[r, M_BEST] = best
+        metrics[r, M_DIVERGED_STEP] = diverged_at
+        metrics[r, M_STEPS_DONE] = t
+        metrics[r, M_MEAN_LOG_GAP] = np.nan if diverged_at >= 0 else log_gap_sum / (t + 1)
+        for k in range(n_targets):
+            metrics[r, N_FIXED_METRICS + k] = hits[k]
+
+
+def record_rows(steps: int, record_every: int) -> int:
+    """Rows of history a run of ``steps`` keeps: every k-th step from 0, plus the last."""
+    return steps // record_every + 1 + (1 if steps % record_every else 0)
+
+
+@dataclass
+class BatchOutput:
+    """Raw engine output for runs in config order: what results.py turns into frames."""
+
+    rec_loss: np.ndarray  # (R, rows)
+    rec_theta: np.ndarray  # (R, rows, 2)
+    rec_steps: np.ndarray  # (R, rows) step number of each recorded row
+    rec_rows: np.ndarray  # (R,) rows actually written
+    metrics: np.ndarray  # (R, N_FIXED_METRICS + T)
+    wall_s: np.ndarray  # (R,) this run's share of its batch wall time
+
+
+def recorded_steps(n_steps: int, record_every: int, diverged_at: int, rows: int) -> np.ndarray:
+    """The step numbers of a run's recorded rows (the last row is the divergence step if any)."""
+    grid = np.arange(0, n_steps + 1, record_every)
+    if grid[-1] != n_steps:
+        grid = np.append(grid, n_steps)
+    if diverged_at >= 0:
+        grid = grid[grid < diverged_at]
+        grid = np.append(grid, diverged_at)
+    return grid[:rows]
+
+
+def run_surface_group(
+    optimizer,
+    surface,
+    hp: np.ndarray,
+    starts: np.ndarray,
+    steps: np.ndarray,
+    noise: np.ndarray,
+    seeds: np.ndarray,
+    record_every: int,
+    bound: float,
+) -> BatchOutput:
+    """Run one (optimizer, surface) group of runs in one parallel kernel call."""
+    n_runs = starts.shape[0]
+    max_steps = int(steps.max())
+    rows = record_rows(max_steps, record_every) + 1  # +1: a divergence row between grid points
+    targets = np.asarray(GAP_TARGETS, dtype=np.float64)
+    rec_loss = np.full((n_runs, rows), np.nan)
+    rec_theta = np.full((n_runs, rows, 2), np.nan)
+    rec_rows = np.zeros(n_runs, dtype=np.int64)
+    metrics = np.empty((n_runs, N_FIXED_METRICS + targets.size))
+    fstar = np.nan if surface.fstar is None else float(surface.fstar)
+    kernel = optimizer.compiled()
+    began = time.perf_counter()
+    surface_batch(
+        kernel,
+        surface.index,
+        np.asarray(surface.param_vector, dtype=np.float64),
+        np.ascontiguousarray(starts, dtype=np.float64),
+        np.ascontiguousarray(hp, dtype=np.float64),
+        optimizer.state_size(2),
+        np.ascontiguousarray(steps, dtype=np.int64),
+        np.ascontiguousarray(noise, dtype=np.float64),
+        np.ascontiguousarray(seeds, dtype=np.int64),
+        int(record_every),
+        float(bound),
+        fstar,
+        targets,
+        rec_loss,
+        rec_theta,
+        rec_rows,
+        metrics,
+    )
+    elapsed = time.perf_counter() - began
+    done = metrics[:, M_STEPS_DONE] + 1
+    rec_steps = np.full((n_runs, rows), -1, dtype=np.int64)
+    for r in range(n_runs):
+        grid = recorded_steps(
+            int(steps[r]), record_every, int(metrics[r, M_DIVERGED_STEP]), int(rec_rows[r])
+        )
+        rec_steps[r, : grid.size] = grid
+    return BatchOutput(
+        rec_loss, rec_theta, rec_steps, rec_rows, metrics, elapsed * done / done.sum()
+    )
+
+
+def run_many(configs) -> BatchOutput:
+    """Run every config; groups of one (optimizer, problem) share a parallel kernel call.
+
+    The output rows follow ``configs`` order whatever the grouping, so callers never see it.
+    """
+    from optbench.optimizers import get_optimizer
+    from optbench.problems import get_problem
+
+    groups: dict[tuple[str, str, int, float], list[int]] = {}
+    for i, c in enumerate(configs):
+        groups.setdefault((c.optimizer, c.problem, c.record_every, c.bound), []).append(i)
+    n_runs = len(configs)
+    rows = max(record_rows(c.steps, c.record_every) + 1 for c in configs)
+    merged = BatchOutput(
+        rec_loss=np.full((n_runs, rows), np.nan),
+        rec_theta=np.full((n_runs, rows, 2), np.nan),
+        rec_steps=np.full((n_runs, rows), -1, dtype=np.int64),
+        rec_rows=np.zeros(n_runs, dtype=np.int64),
+        metrics=np.empty((n_runs, N_FIXED_METRICS + len(GAP_TARGETS))),
+        wall_s=np.empty(n_runs),
+    )
+    for (optimizer, problem, record_every, bound), index in groups.items():
+        members = [configs[i] for i in index]
+        part = run_surface_group(
+            get_optimizer(optimizer),
+            get_problem(problem),
+            hp=np.array([[v for _, v in c.hp] for c in members]),
+            starts=np.array([c.start for c in members]),
+            steps=np.array([c.steps for c in members]),
+            noise=np.array([c.noise for c in members]),
+            seeds=np.array([c.seed for c in members]),
+            record_every=record_every,
+            bound=bound,
+        )
+        width = part.rec_loss.shape[1]
+        merged.rec_loss[index, :width] = part.rec_loss
+        merged.rec_theta[index, :width] = part.rec_theta
+        merged.rec_steps[index, :width] = part.rec_steps
+        merged.rec_rows[index] = part.rec_rows
+        merged.metrics[index] = part.metrics
+        merged.wall_s[index] = part.wall_s
+    return merged
