@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test bench lint format clean
+.PHONY: run test bench lint format figures clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,11 +12,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+CLASSIC := -o sgd -o momentum -o adagrad -o adam --problem bowl --start -7,2 --steps 30 \
+	--lr sgd=0.95 --lr momentum=0.1 --lr adagrad=1.5 --lr adam=0.3
+
 ## run: create the venv, install optbench, run the default comparison into results/
 run: $(STAMP)
-	$(BIN)/optbench run -o sgd -o momentum -o nesterov -o adagrad -o rmsprop -o adam \
-		--problem bowl --start -7,2 --steps 60 \
-		--lr sgd=0.95 --lr momentum=0.1 --lr nesterov=0.1 --lr adagrad=1.5 --lr rmsprop=0.3 --lr adam=0.3
+	$(BIN)/optbench run $(CLASSIC)
 
 ## test: install the test dependencies and run the whole suite
 test: $(STAMP)
@@ -24,15 +25,24 @@ test: $(STAMP)
 
 ## bench: speed benchmarks (ratios measured side by side; never asserted in tests)
 bench: $(STAMP)
-	$(BIN)/python -m benchmarks
+	$(BIN)/python -m optbench.benchmarks
 
 lint: $(STAMP)
-	$(BIN)/ruff check optbench tests benchmarks
-	$(BIN)/ruff format --check optbench tests benchmarks
+	$(BIN)/ruff check optbench tests
+	$(BIN)/ruff format --check optbench tests
 
 format: $(STAMP)
-	$(BIN)/ruff format optbench tests benchmarks
-	$(BIN)/ruff check --fix optbench tests benchmarks
+	$(BIN)/ruff format optbench tests
+	$(BIN)/ruff check --fix optbench tests
+
+## figures: regenerate the curated figures the README shows (results/readme/)
+figures: $(STAMP)
+	rm -rf results/readme-runs && mkdir -p results/readme
+	$(BIN)/optbench run $(CLASSIC) --out results/readme-runs/classic
+	$(BIN)/optbench run -o sgd,momentum,nesterov,adagrad,rmsprop,adam --out results/readme-runs/beale
+	cp results/readme-runs/classic/trajectories.png results/readme/classic-trajectories.png
+	cp results/readme-runs/classic/loss.png results/readme/classic-loss.png
+	cp results/readme-runs/beale/trajectories.png results/readme/beale-trajectories.png
 
 ## clean: remove the venv, build files and every numba cache
 clean:

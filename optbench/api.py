@@ -73,7 +73,7 @@ def run(
     start: Sequence[float] | str | None = None,
     seed: int | Sequence[int] = 0,
     noise: float = 0.0,
-    record_every: int = 1,
+    record_every: int | None = None,
     bound: float = DEFAULT_BOUND,
     out: str | os.PathLike | None = None,
     save: bool = True,

@@ -12,6 +12,7 @@ from typing import Any
 
 import click
 
+from optbench.config import DEFAULT_PROBLEM, DEFAULT_STEPS
 from optbench.errors import OptbenchError
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -120,7 +121,7 @@ def cli() -> None:
 @click.option(
     "-p",
     "--problem",
-    default="rosenbrock",
+    default=DEFAULT_PROBLEM,
     show_default=True,
     help="Problem name (see 'optbench list problems'); parameters as rosenbrock:b=1.",
 )
@@ -145,7 +146,7 @@ def cli() -> None:
     show_default=True,
     help="Formulas and defaults of torch.optim or of Keras 3.",
 )
-@click.option("--steps", default=1000, show_default=True, help="Number of updates.")
+@click.option("--steps", default=DEFAULT_STEPS, show_default=True, help="Number of updates.")
 @click.option("--start", metavar="X,Y", help="Start point. [default: the problem's classic start]")
 @click.option(
     "--seed",
@@ -163,10 +164,10 @@ def cli() -> None:
 )
 @click.option(
     "--record-every",
-    default=1,
-    show_default=True,
+    type=int,
     metavar="K",
-    help="Keep every K-th step in history.csv (the last step always).",
+    help="Keep every K-th step in history.csv (the last step always). "
+    "[default: about 1000 rows per run]",
 )
 @click.option(
     "--bound",

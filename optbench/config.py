@@ -17,8 +17,9 @@ from optbench.errors import OptbenchError, unknown_name
 from optbench.optimizers import PRESETS, get_optimizer
 from optbench.problems import get_problem
 
-DEFAULT_PROBLEM = "rosenbrock"
-DEFAULT_STEPS = 1000
+DEFAULT_PROBLEM = "beale"  # the surface of the classic optimizer animations
+DEFAULT_STEPS = 10_000  # enough for every default lr to show where it is going on Beale
+HISTORY_ROWS = 1000  # default record_every keeps about this many rows per run
 DEFAULT_BOUND = 1e6
 
 
@@ -120,12 +121,13 @@ def build_run_configs(
     start: Sequence[float] | str | None = None,
     seeds: Iterable[int] = (0,),
     noise: float = 0.0,
-    record_every: int = 1,
+    record_every: int | None = None,
     bound: float = DEFAULT_BOUND,
 ) -> list[RunConfig]:
     """Validate user input and expand it to one ``RunConfig`` per optimizer × seed.
 
     ``lr`` is one value for all, a {optimizer: lr} mapping, or None for each default.
+    ``record_every`` None keeps about ``HISTORY_ROWS`` history rows per run.
     """
     optimizers = list(dict.fromkeys(optimizers))
     if not optimizers:
@@ -135,6 +137,8 @@ def build_run_configs(
     specs = {name: get_optimizer(name) for name in optimizers}
     surface = get_problem(problem)
     steps = _positive_int("steps", steps)
+    if record_every is None:  # about HISTORY_ROWS rows per run; the last step is always kept
+        record_every = max(1, steps // HISTORY_ROWS)
     record_every = _positive_int("record_every", record_every)
     seeds = [_positive_int("seed", s, minimum=0) for s in seeds]
     if not math.isfinite(float(noise)) or float(noise) < 0:

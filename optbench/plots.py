@@ -32,7 +32,7 @@ OPTIMIZER_COLORS = {
     "nesterov": "#8C564B",
     "adagrad": "#009E73",
     "rmsprop": "#CC79A7",
-    "adam": "#D55E00",
+    "adam": "#D62728",
     "amsgrad": "#7F3C8D",
     "adamw": "#F0C000",
     "nadam": "#56B4E9",

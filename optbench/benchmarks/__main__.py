@@ -1,0 +1,6 @@
+"""``python -m optbench.benchmarks``: run every benchmark module and print its report."""
+
+from optbench.benchmarks import engine
+
+if __name__ == "__main__":
+    engine.main()

@@ -1,0 +1,175 @@
+"""The engine: recording, divergence as a result, noise, thread-count independence, convergence."""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+import pandas as pd
+import pytest
+
+import optbench
+from optbench.config import build_run_configs
+from optbench.engine import run_many
+from optbench.results import target_column
+
+# A sensible lr per optimizer and smoke surface: every optimizer must get within a 1e-3 gap
+# of the minimum in the fixed budget (the classic CI smoke check of shared/OPTIMIZERS.md).
+SMOKE_BUDGET = 3000
+SMOKE_LR = {
+    "rosenbrock:b=1": {
+        "sgd": 0.03,
+        "momentum": 3e-3,
+        "nesterov": 3e-3,
+        "adagrad": 0.3,
+        "rmsprop": 0.01,
+        "adam": 0.1,
+        "amsgrad": 0.1,
+        "adamw": 0.1,
+        "nadam": 0.03,
+        "adamax": 0.1,
+        "adadelta": 0.3,
+        "lion": 0.01,
+    },
+    "bowl": {
+        "sgd": 0.1,
+        "momentum": 0.03,
+        "nesterov": 0.03,
+        "adagrad": 0.3,
+        "rmsprop": 0.01,
+        "adam": 0.1,
+        "amsgrad": 0.1,
+        "adamw": 0.1,
+        "nadam": 0.1,
+        "adamax": 0.1,
+        "adadelta": 1.0,
+        "lion": 0.01,
+    },
+    "beale": {
+        "sgd": 0.01,
+        "momentum": 1e-3,
+        "nesterov": 1e-3,
+        "adagrad": 0.3,
+        "rmsprop": 3e-3,
+        "adam": 0.1,
+        "amsgrad": 0.1,
+        "adamw": 0.1,
+        "nadam": 0.03,
+        "adamax": 0.1,
+        "adadelta": 0.1,
+        "lion": 3e-3,
+    },
+}
+SMOKE_START = {"beale": (1.5, 1.5)}
+BUILT_IN = list(SMOKE_LR["bowl"])
+
+
+@pytest.mark.parametrize("problem", list(SMOKE_LR))
+def test_every_optimizer_converges_on_the_smoke_surfaces(problem):
+    result = optbench.run(
+        BUILT_IN,
+        problem,
+        lr=SMOKE_LR[problem],
+        steps=SMOKE_BUDGET,
+        start=SMOKE_START.get(problem),
+        save=False,
+        record_every=SMOKE_BUDGET,
+    )
+    runs = result.runs.set_index("optimizer")
+    assert not runs["diverged"].any()
+    slow = runs[runs["final_gap"] > 1e-3]
+    assert slow.empty, f"not within 1e-3 of f* on {problem}: {slow['final_gap'].to_dict()}"
+
+
+def test_every_registered_optimizer_has_smoke_settings():
+    assert set(BUILT_IN) == set(optbench.all_optimizers())
+
+
+def test_history_starts_at_the_start_and_keeps_the_last_step():
+    result = optbench.run("adam", "bowl", steps=10, record_every=3, start=(-7, 2), save=False)
+    history = result.history
+    assert history["step"].tolist() == [0, 3, 6, 9, 10]
+    first = history.iloc[0]
+    assert (first["x"], first["y"]) == (-7.0, 2.0)
+    assert first["loss"] == pytest.approx(49 / 20 + 4)
+    run = result.runs.iloc[0]
+    assert (run["final_x"], run["final_y"]) == tuple(history.iloc[-1][["x", "y"]])
+
+
+def test_divergence_is_a_recorded_result_not_a_crash():
+    result = optbench.run(["sgd", "adam"], "rosenbrock", lr={"sgd": 1.0}, steps=500, save=False)
+    runs = result.runs.set_index("optimizer")
+    assert runs.loc["sgd", "diverged"]
+    step = runs.loc["sgd", "diverged_step"]
+    assert 0 < step < 500
+    sgd_history = result.history[result.history["run_id"] == runs.loc["sgd", "run_id"]]
+    assert sgd_history["step"].iloc[-1] == step  # the divergence step is kept, then nothing
+    assert not runs.loc["adam", "diverged"]
+    assert pd.isna(runs.loc["adam", "diverged_step"])
+
+
+def test_bound_catches_runaway_without_non_finite_values():
+    result = optbench.run("sgd", "saddle", lr=0.1, steps=1000, bound=10.0, save=False)
+    run = result.runs.iloc[0]
+    assert run["diverged"]
+    assert np.isfinite(run["final_loss"])  # it left the box, it did not overflow
+
+
+def test_steps_to_target_agrees_with_the_full_history():
+    result = optbench.run(
+        "adam", "bowl", lr=0.3, steps=400, record_every=1, start=(-7, 2), save=False
+    )
+    gaps = result.history["gap"].to_numpy()
+    run = result.runs.iloc[0]
+    for target in (1e-1, 1e-3, 1e-6):
+        hits = np.flatnonzero(gaps <= target)
+        expected = hits[0] if hits.size else None
+        got = run[target_column(target)]
+        assert (None if pd.isna(got) else got) == expected
+
+
+def _engine_arrays(configs):
+    out = run_many(configs)
+    return out.metrics, out.rec_loss, out.rec_theta
+
+
+def test_results_are_bit_identical_whatever_the_thread_count():
+    configs = build_run_configs(
+        ["sgd", "adam", "rmsprop"],
+        "rastrigin",
+        seeds=range(6),
+        noise=0.5,
+        steps=300,
+        record_every=7,
+    )
+    before = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        one = _engine_arrays(configs)
+        numba.set_num_threads(max(2, numba.config.NUMBA_NUM_THREADS))
+        two = _engine_arrays(configs)
+    finally:
+        numba.set_num_threads(before)
+    for a, b in zip(one, two, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_noise_comes_from_the_seed_alone():
+    def final(seeds, optimizers=("sgd",)):
+        result = optbench.run(list(optimizers), "bowl", seed=seeds, noise=1.0, steps=50, save=False)
+        return result.runs.set_index(["optimizer", "seed"])["final_x"]
+
+    alone = final([3])
+    together = final([1, 2, 3, 4])
+    assert alone[("sgd", 3)] == together[("sgd", 3)]  # same run, whatever else ran with it
+    assert together[("sgd", 1)] != together[("sgd", 2)]
+    quiet = optbench.run("sgd", "bowl", steps=50, save=False).runs["final_x"].iloc[0]
+    assert quiet != alone[("sgd", 3)]
+
+
+def test_outputs_follow_config_order_whatever_the_grouping():
+    configs = build_run_configs(["adam", "sgd"], "bowl", seeds=[0, 1], steps=20)
+    interleaved = [configs[0], configs[2], configs[1], configs[3]]
+    out = run_many(interleaved)
+    alone = [run_many([c]).metrics[0] for c in interleaved]
+    np.testing.assert_array_equal(out.metrics, np.array(alone))
+    assert (out.wall_s > 0).all()
