@@ -116,12 +116,10 @@ def run(
         folder = prepare_folder(out, label[:80], results_root)
 
     from optbench.engine import run_many
-    from optbench.problems import get_problem
 
     output = run_many(configs)
-    surfaces = [get_problem(c.problem) for c in configs]
-    runs = runs_frame(configs, output, surfaces)
-    history = history_frame(configs, output, surfaces)
+    runs = runs_frame(configs, output)
+    history = history_frame(configs, output)
     command_config = {"kind": "run", "runs": [c.to_dict() for c in configs]}
     data = manifest(command_config, started, command="run")
     result = Result(runs=runs, history=history, manifest=data, folder=folder)

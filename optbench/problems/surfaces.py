@@ -48,9 +48,6 @@ class SurfaceSpec:
         changed = [f"{k}={v:g}" for k, v in self.params.items() if base.get(k) != v]
         return ":".join([self.name, *changed])
 
-    def gap(self, loss: float) -> float:
-        return loss - self.fstar if self.fstar is not None else math.nan
-
     def distance_to_nearest_minimum(self, x: float, y: float) -> float:
         if not self.minima:
             return math.nan
