@@ -7,7 +7,7 @@
 Importing optbench is cheap: numba, pandas and matplotlib load only when a run needs them.
 """
 
-from optbench.api import Result, load, plot, run
+from optbench.api import Result, load, plot, run, sweep
 from optbench.errors import OptbenchError
 from optbench.optimizers import (
     OptimizerSpec,
@@ -32,4 +32,5 @@ __all__ = [
     "plot",
     "register_optimizer",
     "run",
+    "sweep",
 ]

@@ -8,14 +8,24 @@ The CLI is a thin layer over these functions.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from optbench.config import DEFAULT_BOUND, DEFAULT_PROBLEM, DEFAULT_STEPS, build_run_configs
+from optbench.config import (
+    DEFAULT_BOUND,
+    DEFAULT_PROBLEM,
+    DEFAULT_STEPS,
+    SweepConfig,
+    build_run_configs,
+)
+from optbench.errors import OptbenchError
 from optbench.results import (
+    BEST_CSV,
     HISTORY_CSV,
+    MANIFEST_JSON,
+    RANKING_CSV,
     RUNS_CSV,
     history_frame,
     manifest,
@@ -43,6 +53,9 @@ class Result:
     manifest: dict
     folder: Path | None = None
     figures: list[Path] = field(default_factory=list)
+    best: pd.DataFrame | None = None
+    ranking: pd.DataFrame | None = None
+    warnings: list[str] = field(default_factory=list)
 
     def summary(self) -> pd.DataFrame:
         """The terminal table: optimizer, lr, final gap, distance to minimum, steps to 1e-3."""
@@ -121,7 +134,7 @@ def run(
     runs = runs_frame(configs, output)
     history = history_frame(configs, output)
     command_config = {"kind": "run", "runs": [c.to_dict() for c in configs]}
-    data = manifest(command_config, started, command="run")
+    data = manifest(command_config, started, "run", [c.seed for c in configs])
     result = Result(runs=runs, history=history, manifest=data, folder=folder)
     if folder is not None:
         write_csv(runs, folder / RUNS_CSV)
@@ -133,6 +146,118 @@ def run(
         data["finished_utc"] = utc_now()
         write_manifest(folder, data)
     return result
+
+
+def sweep(
+    config: SweepConfig | str | os.PathLike | None = None,
+    *,
+    out: str | os.PathLike | None = None,
+    resume: bool = False,
+    workers: int | None = None,
+    plots: bool = True,
+    svg: bool = False,
+    progress: Callable[[int], None] | None = None,
+    chunk_size: int | None = None,
+    results_root: str | os.PathLike = "results",
+    **settings: object,
+) -> Result:
+    """Run a grid of runs, tune if asked, and write a sweep folder. Resumable.
+
+    ``config`` is a ``SweepConfig``, a TOML file, or None to build the sweep from ``settings``
+    (the TOML keys: ``optimizers``, ``problems``, ``lr``, ``hp``, ``preset``, ``steps``,
+    ``seeds``, ``noise``, ``start``, ``record_every``, ``bound``, ``tune``, ``final_seeds``);
+    with a file, ``settings`` override its top-level keys.
+
+    >>> result = optbench.sweep(optimizers=["sgd", "adam"], problems=["rosenbrock"],
+    ...                         lr="1e-4..1:9", seeds=3, steps=2000, tune="lr")  # doctest: +SKIP
+    >>> result.best, result.ranking                                                # doctest: +SKIP
+    """
+    import warnings as _warnings
+
+    from optbench.analysis import GridEdgeWarning, best_table, pick_points, ranking, runs_of_picks
+    from optbench.config_file import load_sweep_file
+    from optbench.sweep import (
+        ChunkStore,
+        Phase,
+        check_folder,
+        check_history_fits,
+        execute,
+        order_by_plan,
+    )
+
+    started = utc_now()
+    if isinstance(config, SweepConfig):
+        plan = config
+    elif config is not None:
+        plan, _ = load_sweep_file(config, dict(settings))
+    else:
+        plan = SweepConfig.from_raw(settings)
+    grid = plan.expand()
+    seeds = [*plan.seeds, *plan.final_seeds]
+    check_history_fits(grid)
+    _set_workers(workers)
+    label = f"sweep-{'-'.join(p.replace(':', '_') for p in plan.problems)}"
+    folder = prepare_folder(out, label[:80], results_root)
+    check_folder(folder, plan, resume)
+    config_record = {"kind": "sweep", "sha256": plan.sha256, "sweep": plan.to_dict()}
+    if not resume or not (folder / MANIFEST_JSON).exists():
+        initial = manifest(config_record, started, "sweep", seeds)
+        write_manifest(folder, {**initial, "finished_utc": None})
+
+    store = ChunkStore(folder)
+    execute(store, Phase("grid", grid), chunk_size, progress)
+    runs, history = store.read()
+    grid_runs = order_by_plan(runs[runs["phase"] == "grid"], grid)
+    with _warnings.catch_warnings(record=True) as caught:
+        _warnings.simplefilter("always", GridEdgeWarning)
+        picks = pick_points(grid_runs, plan)
+    notes = [str(w.message) for w in caught if issubclass(w.category, GridEdgeWarning)]
+    every = grid
+    if plan.tune:
+        finals = plan.final_runs(picks)
+        execute(store, Phase("final", finals), chunk_size, progress)
+        runs, history = store.read()
+        every = grid + finals
+        picked = order_by_plan(runs[runs["phase"] == "final"], finals)
+    else:
+        picked = runs_of_picks(grid_runs, picks)
+    runs = order_by_plan(runs, every)
+    history = order_by_plan(history, every)
+    best = best_table(picked, picks_from_fresh_seeds=bool(plan.tune))
+    table = ranking(best)
+    write_csv(runs, folder / RUNS_CSV)
+    write_csv(history, folder / HISTORY_CSV)
+    write_csv(best, folder / BEST_CSV)
+    write_csv(table, folder / RANKING_CSV)
+    data = manifest(config_record, started, "sweep", seeds)
+    result = Result(
+        runs=runs,
+        history=history,
+        manifest=data,
+        folder=folder,
+        best=best,
+        ranking=table,
+        warnings=notes,
+    )
+    if plots:
+        from optbench.plots_sweep import draw_sweep_figures
+
+        result.figures = draw_sweep_figures(grid_runs, picked, history, folder, svg=svg)
+    data["finished_utc"] = utc_now()
+    write_manifest(folder, data)
+    return result
+
+
+def _set_workers(workers: int | None) -> None:
+    """Use ``workers`` threads for the parallel engine (results do not depend on it)."""
+    if workers is None:
+        return
+    import numba
+
+    limit = numba.config.NUMBA_NUM_THREADS
+    if not 1 <= int(workers) <= limit:
+        raise OptbenchError(f"workers={workers} must be between 1 and {limit} on this machine")
+    numba.set_num_threads(int(workers))
 
 
 def plot(folder: str | os.PathLike, svg: bool = False) -> list[Path]:

@@ -1,17 +1,21 @@
-"""Run configurations: what one run is, how user input becomes a validated list of them.
+"""Configurations: what one run is, what a sweep is, and how user input becomes them.
 
 A ``RunConfig`` is frozen and fully resolved (every hyperparameter value, the start point), so
 its ``run_id`` — a hash of its canonical JSON — names the same computation on every machine.
-No numba or pandas here: validation happens before anything is compiled or computed.
+A ``SweepConfig`` is a grid: problems × presets × noise × steps × optimizers × hyperparameter
+axes × seeds; ``expand()`` lists its runs in a fixed order. ``optbench run`` is the one-point
+case of the same thing, so flags, TOML files and the API share one validation path.
+No numba or pandas here: every value is checked before anything is compiled or computed.
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import math
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
 
 from optbench.errors import OptbenchError, unknown_name
 from optbench.optimizers import PRESETS, get_optimizer
@@ -20,6 +24,7 @@ from optbench.problems import get_problem
 DEFAULT_PROBLEM = "beale"  # the surface of the classic optimizer animations
 DEFAULT_STEPS = 10_000  # enough for every default lr to show where it is going on Beale
 HISTORY_ROWS = 1000  # default record_every keeps about this many rows per run
+SWEEP_HISTORY_ROWS = 100  # ... and per run of a sweep, where runs are many
 DEFAULT_BOUND = 1e6
 
 
@@ -68,46 +73,388 @@ def parse_start(text: str) -> tuple[float, float]:
     return values  # type: ignore[return-value]
 
 
-def split_hp_overrides(
-    optimizers: Sequence[str], hp: Mapping[str, float] | None
-) -> dict[str, dict[str, float]]:
-    """Route ``{"beta1": .95, "adam.eps": 1e-7}`` to each optimizer that has that name.
+Axis = tuple[float, ...]
+Where = Callable[[str], str]
 
-    A bare name applies to every listed optimizer having it; ``opt.name`` to that one only.
-    A name no listed optimizer has is an error (a typo must not be silently ignored).
+
+def _nowhere(key: str) -> str:
+    return ""
+
+
+def parse_axis(value: object, key: str, where: Where = _nowhere) -> Axis:
+    """The values of one grid axis.
+
+    A number is a fixed value; a list is an axis; ``{log_space = [lo, hi], num = n}`` and
+    ``{lin_space = [lo, hi], num = n}`` make n points; the flag forms are ``"0.1"``,
+    ``"0.1,0.3"`` and ``"1e-4..1:13"`` (13 log-spaced points from 1e-4 to 1).
     """
-    routed: dict[str, dict[str, float]] = {name: {} for name in optimizers}
-    for key, value in (hp or {}).items():
-        target, _, hname = key.rpartition(".")
-        if target:
-            if target not in routed:
-                raise OptbenchError(f"--hp {key}: '{target}' is not among the optimizers run")
-            if hname not in get_optimizer(target).hyper_names:
-                raise OptbenchError(
-                    f"--hp {key}: {target} has no hyperparameter '{hname}' "
-                    f"(it has {', '.join(get_optimizer(target).hyper_names)})"
-                )
-            routed[target][hname] = value
-            continue
-        takers = [o for o in optimizers if hname in get_optimizer(o).hyper_names]
-        if not takers:
-            raise OptbenchError(f"--hp {key}: no optimizer run here has a hyperparameter '{hname}'")
-        for name in takers:
-            routed[name][hname] = value
-    return routed
+    prefix = where(key)
+
+    def bad(why: str) -> OptbenchError:
+        return OptbenchError(f"{prefix}{key} = {value!r}: {why}")
+
+    def number(item: object) -> float:
+        if isinstance(item, bool):
+            raise bad("true/false is not a number")
+        try:
+            result = float(item)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            raise bad(f"{item!r} is not a number") from None
+        if not math.isfinite(result):
+            raise bad("values must be finite")
+        return result
+
+    def spaced(kind: str, ends: object, num: object) -> Axis:
+        if not isinstance(ends, list | tuple) or len(ends) != 2:
+            raise bad(f"{kind} takes two end points [lo, hi]")
+        lo, hi = number(ends[0]), number(ends[1])
+        n = number(num)
+        if not n.is_integer() or n < 1:
+            raise bad("num must be a whole number >= 1")
+        n = int(n)
+        if kind == "log_space":
+            if lo <= 0 or hi <= 0:
+                raise bad("log_space end points must be > 0")
+            if n == 1:
+                return (lo,)
+            ratio = math.log(hi / lo) / (n - 1)
+            return tuple(float(f"{lo * math.exp(ratio * i):.12g}") for i in range(n))
+        if n == 1:
+            return (lo,)
+        return tuple(float(f"{lo + (hi - lo) * i / (n - 1):.12g}") for i in range(n))
+
+    if isinstance(value, Mapping):
+        kinds = [k for k in ("log_space", "lin_space") if k in value]
+        extra = set(value) - {"log_space", "lin_space", "num"}
+        if len(kinds) != 1 or "num" not in value or extra:
+            raise bad("a grid table is {log_space = [lo, hi], num = n} or {lin_space = ...}")
+        return spaced(kinds[0], value[kinds[0]], value["num"])
+    if isinstance(value, str):
+        text = value.strip()
+        if ".." in text:
+            ends, _, num = text.partition(":")
+            lo, _, hi = ends.partition("..")
+            return spaced("log_space", [lo, hi], num or "7")
+        return tuple(number(part) for part in text.split(",") if part.strip()) or (number(""),)
+    if isinstance(value, list | tuple):
+        if not value:
+            raise bad("an empty list makes an empty grid")
+        return tuple(number(item) for item in value)
+    return (number(value),)
 
 
-def _positive_int(name: str, value: object, minimum: int = 1) -> int:
+def _whole(key: str, value: object, where: Where, minimum: int = 1) -> int:
     """A whole number >= ``minimum`` from an int, an integral float or a numeric string."""
     try:
         number = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         number = math.nan
-    if not number.is_integer():
-        raise OptbenchError(f"{name}={value!r} must be a whole number")
+    if isinstance(value, bool) or not number.is_integer():
+        raise OptbenchError(f"{where(key)}{key}={value!r} must be a whole number")
     if number < minimum:
-        raise OptbenchError(f"{name}={int(number)} must be >= {minimum}")
+        raise OptbenchError(f"{where(key)}{key}={int(number)} must be >= {minimum}")
     return int(number)
+
+
+def _seeds(key: str, value: object, where: Where, after: int = 0) -> tuple[int, ...]:
+    """``5`` means five seeds (``after`` … ``after``+4); a list names them."""
+    if isinstance(value, list | tuple):
+        if not value:
+            raise OptbenchError(f"{where(key)}{key} = []: an empty list makes an empty grid")
+        return tuple(_whole(key, v, where, minimum=0) for v in value)
+    count = _whole(key, value, where)
+    return tuple(range(after, after + count))
+
+
+def _list(value: object) -> list:
+    if isinstance(value, str):
+        return [v.strip() for v in value.split(",") if v.strip()]
+    return list(value) if isinstance(value, list | tuple) else [value]
+
+
+SWEEP_KEYS = (
+    "problems", "optimizers", "lr", "hp", "preset", "steps", "seeds", "noise", "start",
+    "record_every", "bound", "tune", "final_seeds",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class SweepConfig:
+    """A grid of runs. Tuples throughout so it is hashable and its JSON is canonical."""
+
+    problems: tuple[str, ...]
+    optimizers: tuple[str, ...]
+    axes: tuple[tuple[str, tuple[tuple[str, Axis], ...]], ...]  # optimizer → hp name → values
+    presets: tuple[str, ...] = ("torch",)
+    steps: tuple[int, ...] = (DEFAULT_STEPS,)
+    seeds: tuple[int, ...] = (0,)
+    noise: tuple[float, ...] = (0.0,)
+    starts: tuple[tuple[str, tuple[float, ...]], ...] = ()  # problem label ("*" for all) → start
+    record_every: int | None = None
+    bound: float = DEFAULT_BOUND
+    tune: tuple[str, ...] = ()
+    final_seeds: tuple[int, ...] = ()
+    history_rows: int = field(default=SWEEP_HISTORY_ROWS, compare=False)
+
+    @classmethod
+    def from_raw(
+        cls,
+        raw: Mapping[str, object],
+        where: Where = _nowhere,
+        history_rows: int = SWEEP_HISTORY_ROWS,
+    ) -> SweepConfig:
+        """Validate a mapping in the TOML/flag schema (see README) and build the sweep.
+
+        ``where(key)`` prefixes error messages with the key's origin, e.g. ``"fair.toml:7: "``.
+        """
+        for key in raw:
+            if key not in SWEEP_KEYS:
+                raise OptbenchError(f"{where(key)}{unknown_name('key', key, SWEEP_KEYS).args[0]}")
+        problems = tuple(
+            get_problem(str(p)).label for p in _list(raw.get("problems", DEFAULT_PROBLEM))
+        )
+        if not problems:
+            raise OptbenchError(f"{where('problems')}name at least one problem")
+        table = raw.get("optimizers", "adam")
+        if isinstance(table, Mapping):
+            per_optimizer = {str(k): v for k, v in table.items()}
+        else:
+            per_optimizer = {str(name): {} for name in _list(table)}
+        if not per_optimizer:
+            raise OptbenchError(f"{where('optimizers')}name at least one optimizer")
+        specs = {name: get_optimizer(name) for name in per_optimizer}
+        presets = tuple(str(p) for p in _list(raw.get("preset", "torch")))
+        for preset in presets:
+            if preset not in PRESETS:
+                raise OptbenchError(f"{where('preset')}{unknown_name('preset', preset, PRESETS)}")
+
+        axes: dict[str, dict[str, Axis]] = {name: {} for name in specs}
+        _route_shared(raw, specs, axes, where)
+        for name, own in per_optimizer.items():
+            if not isinstance(own, Mapping):
+                raise OptbenchError(
+                    f"{where(f'optimizers.{name}')}optimizers.{name} must be a table of "
+                    "hyperparameters"
+                )
+            for hname, value in own.items():
+                key = f"optimizers.{name}.{hname}"
+                if hname not in specs[name].hyper_names:
+                    known = specs[name].hyper_names
+                    error = unknown_name(f"hyperparameter of {name}", hname, known)
+                    raise OptbenchError(f"{where(key)}{error}")
+                axes[name][hname] = parse_axis(value, key, where)
+
+        steps = tuple(_whole("steps", v, where) for v in _list(raw.get("steps", DEFAULT_STEPS)))
+        noise = parse_axis(raw.get("noise", 0.0), "noise", where)
+        if any(v < 0 for v in noise):
+            raise OptbenchError(f"{where('noise')}noise={min(noise)} must be a finite number >= 0")
+        seeds = _seeds("seeds", raw.get("seeds", 1), where)
+        record_every = raw.get("record_every")
+        if record_every is not None:
+            record_every = _whole("record_every", record_every, where)
+        bound = parse_axis(raw.get("bound", DEFAULT_BOUND), "bound", where)
+        if len(bound) != 1 or not bound[0] > 0:
+            raise OptbenchError(f"{where('bound')}bound={raw.get('bound')} must be one number > 0")
+        tune = tuple(str(t) for t in _list(raw.get("tune", [])))
+        for hname in tune:
+            if not any(len(a.get(hname, ())) > 1 for a in axes.values()):
+                raise OptbenchError(
+                    f"{where('tune')}tune = {hname!r}: no optimizer has a grid of {hname} values "
+                    f"to tune over (give e.g. {hname} = {{log_space = [1e-4, 1], num = 9}})"
+                )
+        final_seeds: tuple[int, ...] = ()
+        if tune:
+            final_seeds = _seeds(
+                "final_seeds", raw.get("final_seeds", len(seeds)), where, after=max(seeds) + 1
+            )
+            if set(final_seeds) & set(seeds):
+                raise OptbenchError(
+                    f"{where('final_seeds')}final_seeds must be fresh: not among the tuning seeds"
+                )
+        elif "final_seeds" in raw:
+            raise OptbenchError(f"{where('final_seeds')}final_seeds only makes sense with tune")
+
+        sweep = cls(
+            problems=problems,
+            optimizers=tuple(specs),
+            axes=tuple((name, tuple(axes[name].items())) for name in specs),
+            presets=presets,
+            steps=steps,
+            seeds=seeds,
+            noise=noise,
+            starts=_starts(raw.get("start"), problems, where),
+            record_every=record_every,
+            bound=bound[0],
+            tune=tune,
+            final_seeds=final_seeds,
+            history_rows=history_rows,
+        )
+        sweep.points(where)  # resolve every grid point once: impossible values fail now
+        return sweep
+
+    def points(self, where: Where = _nowhere) -> dict[tuple[str, str], list[dict[str, float]]]:
+        """Resolved hyperparameters of every grid point, per (optimizer, preset)."""
+        resolved = {}
+        for name, named_axes in self.axes:
+            spec = get_optimizer(name)
+            names = [h for h, _ in named_axes]
+            for preset in self.presets:
+                grid = []
+                for values in itertools.product(*(v for _, v in named_axes)):
+                    try:
+                        grid.append(spec.resolve(preset, dict(zip(names, values, strict=True))))
+                    except OptbenchError as exc:
+                        key = f"optimizers.{name}" if names else "optimizers"
+                        raise OptbenchError(f"{where(key)}{exc}") from None
+                resolved[(name, preset)] = grid
+        return resolved
+
+    def start_for(self, problem: str) -> tuple[float, ...]:
+        starts = dict(self.starts)
+        chosen = starts.get(problem, starts.get("*"))
+        return chosen if chosen is not None else tuple(float(v) for v in get_problem(problem).start)
+
+    def cells(self) -> list[tuple[str, str, float, int, str]]:
+        """(problem, preset, noise, steps, optimizer): what tuning picks one point for."""
+        return list(
+            itertools.product(self.problems, self.presets, self.noise, self.steps, self.optimizers)
+        )
+
+    def _runs(self, cell, hps: Iterable[dict[str, float]], seeds: Iterable[int]) -> list[RunConfig]:
+        problem, preset, noise, steps, name = cell
+        names = get_optimizer(name).hyper_names
+        record_every = self.record_every or max(1, steps // self.history_rows)
+        return [
+            RunConfig(
+                problem=problem,
+                optimizer=name,
+                preset=preset,
+                hp=tuple((k, hp[k]) for k in names),
+                seed=seed,
+                steps=steps,
+                start=self.start_for(problem),
+                noise=noise,
+                record_every=record_every,
+                bound=self.bound,
+            )
+            for hp in hps
+            for seed in seeds
+        ]
+
+    def expand(self) -> list[RunConfig]:
+        """Every run of the grid, in a fixed order (problem, preset, noise, steps, optimizer,
+        hyperparameter point, seed), so chunks keep runs of one kernel group together."""
+        points = self.points()
+        return [
+            run
+            for cell in self.cells()
+            for run in self._runs(cell, points[(cell[4], cell[1])], self.seeds)
+        ]
+
+    def final_runs(self, picks: Mapping[tuple, dict[str, float]]) -> list[RunConfig]:
+        """Reruns of each cell's picked point on the fresh ``final_seeds`` (tuning protocol)."""
+        return [
+            run
+            for cell in self.cells()
+            if cell in picks
+            for run in self._runs(cell, [picks[cell]], self.final_seeds)
+        ]
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data.pop("history_rows")
+        return data
+
+    @property
+    def sha256(self) -> str:
+        payload = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(payload.encode()).hexdigest()
+
+    def describe(self) -> str:
+        """The plan in words: the grid and how many runs it makes."""
+        noise = ", ".join(f"{v:g}" for v in self.noise)
+        lines = [
+            f"problems   {', '.join(self.problems)}",
+            f"presets    {', '.join(self.presets)}   noise {noise}   "
+            f"steps {', '.join(map(str, self.steps))}   seeds {len(self.seeds)}",
+        ]
+        points = self.points()
+        for name, named_axes in self.axes:
+            grid = "  ".join(
+                f"{h}: {len(v)} values [{min(v):g} … {max(v):g}]" if len(v) > 1 else f"{h}={v[0]:g}"
+                for h, v in named_axes
+            )
+            count = len(points[(name, self.presets[0])])
+            lines.append(f"{name:<10} {count} grid point(s)   {grid or 'defaults'}")
+        lines.append(f"runs       {len(self.expand()):,}")
+        if self.tune:
+            reruns = len(self.cells()) * len(self.final_seeds)
+            lines[-1] += (
+                f" to tune {', '.join(self.tune)}, then {reruns:,} reruns of the picks on fresh "
+                f"seeds {self.final_seeds[0]}…{self.final_seeds[-1]}"
+            )
+        return "\n".join(lines)
+
+
+def _route_shared(raw: Mapping[str, object], specs: Mapping, axes: dict, where: Where) -> None:
+    """Top-level ``lr`` and ``hp`` (the flag forms) apply to every optimizer having the name;
+    ``lr = {adam = ...}`` or ``hp = {"adam.beta1" = ...}`` to one. Unused names are errors."""
+    shared: dict[str, tuple[str, object]] = {}  # key → (where it came from, value)
+    if "lr" in raw:
+        lr = raw["lr"]
+        if isinstance(lr, Mapping) and not {"log_space", "lin_space"} & set(lr):
+            shared.update({f"{name}.lr": ("lr", value) for name, value in lr.items()})
+        else:
+            shared["lr"] = ("lr", lr)
+    hp = raw.get("hp", {})
+    if not isinstance(hp, Mapping):
+        raise OptbenchError(f"{where('hp')}hp must be a table of name = value")
+    shared.update({key: ("hp", value) for key, value in hp.items()})
+    for key, (flag, value) in shared.items():
+        target, _, hname = key.rpartition(".")
+        if target:
+            if target not in specs:
+                raise OptbenchError(
+                    f"{where(flag)}{key}: '{target}' is not among the optimizers run"
+                )
+            if hname not in specs[target].hyper_names:
+                raise OptbenchError(
+                    f"{where(flag)}{key}: {target} has no hyperparameter '{hname}' "
+                    f"(it has {', '.join(specs[target].hyper_names)})"
+                )
+            takers = [target]
+        else:
+            takers = [name for name, spec in specs.items() if hname in spec.hyper_names]
+            if not takers:
+                raise OptbenchError(
+                    f"{where(flag)}{key}: no optimizer run here has a hyperparameter '{hname}'"
+                )
+        values = parse_axis(value, key, where)
+        for name in takers:
+            axes[name].setdefault(hname, values)
+
+
+def _starts(value: object, problems: Sequence[str], where: Where) -> tuple:
+    """``start = "x,y"`` / ``[x, y]`` for every problem, or a table problem → point."""
+    if value is None:
+        return ()
+    if isinstance(value, Mapping):
+        starts = []
+        for problem, point in value.items():
+            label = get_problem(str(problem)).label
+            if label not in problems:
+                raise OptbenchError(f"{where('start')}start.{problem}: not among the problems run")
+            starts.append((label, _point(point, where)))
+        return tuple(starts)
+    return (("*", _point(value, where)),)
+
+
+def _point(value: object, where: Where) -> tuple[float, ...]:
+    text = value if isinstance(value, str) else ",".join(str(v) for v in _list(value))
+    try:
+        return parse_start(text)
+    except OptbenchError as exc:
+        raise OptbenchError(f"{where('start')}{exc}") from None
 
 
 def build_run_configs(
@@ -124,63 +471,26 @@ def build_run_configs(
     record_every: int | None = None,
     bound: float = DEFAULT_BOUND,
 ) -> list[RunConfig]:
-    """Validate user input and expand it to one ``RunConfig`` per optimizer × seed.
+    """The runs of ``optbench run``: one per optimizer × seed, one value per setting.
 
     ``lr`` is one value for all, a {optimizer: lr} mapping, or None for each default.
     ``record_every`` None keeps about ``HISTORY_ROWS`` history rows per run.
     """
-    optimizers = list(dict.fromkeys(optimizers))
-    if not optimizers:
-        raise OptbenchError("name at least one optimizer")
-    if preset not in PRESETS:
-        raise unknown_name("preset", preset, PRESETS)
-    specs = {name: get_optimizer(name) for name in optimizers}
-    surface = get_problem(problem)
-    steps = _positive_int("steps", steps)
-    if record_every is None:  # about HISTORY_ROWS rows per run; the last step is always kept
-        record_every = max(1, steps // HISTORY_ROWS)
-    record_every = _positive_int("record_every", record_every)
-    seeds = [_positive_int("seed", s, minimum=0) for s in seeds]
-    if not math.isfinite(float(noise)) or float(noise) < 0:
-        raise OptbenchError(f"noise={noise} must be a finite number >= 0")
-    if not float(bound) > 0:
-        raise OptbenchError(f"bound={bound} must be > 0")
-    if start is None:
-        start_point = tuple(float(v) for v in surface.start)
-    elif isinstance(start, str):
-        start_point = parse_start(start)
-    else:
-        start_point = parse_start(",".join(str(v) for v in start))
-
-    lr_by_name: dict[str, float] = {}
-    if isinstance(lr, Mapping):
-        for name in lr:
-            if name not in specs:
-                raise OptbenchError(f"--lr {name}=...: '{name}' is not among the optimizers run")
-        lr_by_name = dict(lr)
-    elif lr is not None:
-        lr_by_name = {name: lr for name in optimizers}
-    routed = split_hp_overrides(optimizers, hp)
-
-    configs = []
-    for name, spec in specs.items():
-        overrides = dict(routed[name])
-        if name in lr_by_name:
-            overrides["lr"] = lr_by_name[name]
-        values = spec.resolve(preset, overrides)
-        for seed in seeds:
-            configs.append(
-                RunConfig(
-                    problem=surface.label,
-                    optimizer=name,
-                    preset=preset,
-                    hp=tuple((k, values[k]) for k in spec.hyper_names),
-                    seed=seed,
-                    steps=steps,
-                    start=start_point,
-                    noise=float(noise),
-                    record_every=record_every,
-                    bound=float(bound),
-                )
-            )
-    return configs
+    raw: dict[str, object] = {
+        "problems": [problem],
+        "optimizers": list(dict.fromkeys(optimizers)),
+        "preset": preset,
+        "steps": steps,
+        "seeds": [*seeds],
+        "noise": noise,
+        "bound": bound,
+    }
+    for key, value in (("lr", lr), ("hp", hp or None), ("start", start),
+                       ("record_every", record_every)):  # fmt: skip
+        if value is not None:
+            raw[key] = value
+    sweep = SweepConfig.from_raw(raw, history_rows=HISTORY_ROWS)
+    grids = [name for name, axes in sweep.axes if any(len(v) > 1 for _, v in axes)]
+    if grids or len(sweep.steps) > 1 or len(sweep.noise) > 1:
+        raise OptbenchError("run takes one value per setting; use 'optbench sweep' for grids")
+    return sweep.expand()

@@ -102,104 +102,116 @@ def _surface_for(runs: pd.DataFrame):
     return get_problem(str(problems[0]))
 
 
-def trajectories_figure(
-    runs: pd.DataFrame, history: pd.DataFrame, title: str | None = None
-) -> Figure:
-    """Every run's path over the contour plot of its surface (log-spaced levels of f − f*)."""
-    from optbench.problems.surface_kernels import grid_values
-
-    surface = _surface_for(runs)
+def plot_window(surface, runs: pd.DataFrame) -> tuple[tuple[float, float], tuple[float, float]]:
+    """The surface's plotting window, widened to include every start point."""
     (x0, x1), (y0, y1) = surface.window
     starts = runs[["start_x", "start_y"]].to_numpy()
-    x0, x1 = min(x0, starts[:, 0].min()), max(x1, starts[:, 0].max())
-    y0, y1 = min(y0, starts[:, 1].min()), max(y1, starts[:, 1].max())
+    return (
+        (min(x0, starts[:, 0].min()), max(x1, starts[:, 0].max())),
+        (min(y0, starts[:, 1].min()), max(y1, starts[:, 1].max())),
+    )
+
+
+def draw_surface(ax, surface, window, colorbar: bool = True):
+    """Log-spaced filled contours of f − f* (f − min f when f* is unknown) over ``window``."""
+    from optbench.problems.surface_kernels import grid_values
+
+    (x0, x1), (y0, y1) = window
     xs = np.linspace(x0, x1, 400)
     ys = np.linspace(y0, y1, 400)
     z = grid_values(surface.index, np.asarray(surface.param_vector), xs, ys)
-    floor = surface.fstar if surface.fstar is not None else z.min()
-    height = z - floor
+    height = z - (surface.fstar if surface.fstar is not None else z.min())
     positive = height[height > 0]
     lo = max(positive.min(), positive.max() * 1e-9) if positive.size else 1e-12
     levels = np.geomspace(lo, height.max(), 18)
-
-    fig, ax = plt.subplots(figsize=(7.2, 5.6))
+    clipped = np.maximum(height, lo)
     filled = ax.contourf(
         xs,
         ys,
-        np.maximum(height, lo),
+        clipped,
         levels=levels,
         cmap="Greys_r",
-        norm=matplotlib.colors.LogNorm(lo, height.max()),
         alpha=0.55,
+        norm=matplotlib.colors.LogNorm(lo, height.max()),
         extend="both",
     )
-    ax.contour(xs, ys, np.maximum(height, lo), levels=levels, colors="0.45", linewidths=0.5)
-    bar = fig.colorbar(
-        filled,
-        ax=ax,
-        pad=0.02,
-        ticks=matplotlib.ticker.LogLocator(),
-        format=matplotlib.ticker.LogFormatterSciNotation(),
-    )
-    bar.set_label("f − f*" if surface.fstar is not None else "f − min f (window)")
-
-    vary_seed = runs["seed"].nunique() > 1
-    for _, run in runs.iterrows():
-        path = history[history["run_id"] == run["run_id"]].sort_values("step")
-        x, y = path["x"].to_numpy(), path["y"].to_numpy()
-        color = color_for(run["optimizer"])
-        few = len(path) <= 80
-        ax.plot(
-            x,
-            y,
-            "-",
-            color=color,
-            lw=1.8,
-            marker="o" if few else None,
-            ms=3.5,
-            label=_run_label(run, vary_seed),
-            zorder=3,
+    ax.contour(xs, ys, clipped, levels=levels, colors="0.45", linewidths=0.5)
+    if colorbar:
+        bar = ax.figure.colorbar(
+            filled,
+            ax=ax,
+            pad=0.02,
+            ticks=matplotlib.ticker.LogLocator(),
+            format=matplotlib.ticker.LogFormatterSciNotation(),
         )
-        finite = np.isfinite(x) & np.isfinite(y)
-        if finite.any():
-            ax.plot(
-                x[finite][-1],
-                y[finite][-1],
-                marker="X" if run["diverged"] else "o",
-                ms=9,
-                mfc=color,
-                mec="black",
-                mew=0.8,
-                zorder=5,
-            )
-    ax.plot(
-        starts[:, 0],
-        starts[:, 1],
-        "o",
-        ms=9,
-        mfc="white",
-        mec="black",
-        mew=1.5,
-        zorder=6,
-        label="start",
-    )
-    if surface.minima:
-        mins = np.asarray(surface.minima)
-        ax.plot(
-            mins[:, 0],
-            mins[:, 1],
-            "*",
-            ms=15,
-            mfc="gold",
-            mec="black",
-            mew=0.8,
-            zorder=6,
-            label="minimum" if len(mins) == 1 else "minima",
-        )
+        bar.set_label("f − f*" if surface.fstar is not None else "f − min f (window)")
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
     ax.set_xlabel("x (parameter 1)")
     ax.set_ylabel("y (parameter 2)")
+
+
+def draw_path(
+    ax, path: pd.DataFrame, color: str, diverged: bool, label: str | None = None, lw: float = 1.8
+) -> None:
+    """One run's path (sorted by step) with its end marked: a dot, or an X where it diverged."""
+    x, y = path["x"].to_numpy(), path["y"].to_numpy()
+    ax.plot(
+        x,
+        y,
+        "-",
+        color=color,
+        lw=lw,
+        marker="o" if len(path) <= 80 else None,
+        ms=3.5 if lw >= 1.5 else 2,
+        label=label,
+        zorder=3,
+    )
+    finite = np.isfinite(x) & np.isfinite(y)
+    if finite.any():
+        ax.plot(
+            x[finite][-1],
+            y[finite][-1],
+            marker="X" if diverged else "o",
+            ms=9 if lw >= 1.5 else 6,
+            mfc=color,
+            mec="black",
+            mew=0.8,
+            zorder=5,
+        )
+
+
+def draw_landmarks(ax, surface, runs: pd.DataFrame) -> None:
+    """Start points (white circles) and known minima (gold stars), drawn above the paths."""
+    starts = runs[["start_x", "start_y"]].drop_duplicates().to_numpy()
+    marker = {"ms": 9, "mec": "black", "zorder": 6, "clip_on": False}
+    ax.plot(starts[:, 0], starts[:, 1], "o", mfc="white", mew=1.5, label="start", **marker)
+    if surface.minima:
+        mins = np.asarray(surface.minima)
+        label = "minimum" if len(mins) == 1 else "minima"
+        ax.plot(
+            mins[:, 0], mins[:, 1], "*", mfc="gold", mew=0.8, label=label, **{**marker, "ms": 15}
+        )
+
+
+def trajectories_figure(
+    runs: pd.DataFrame, history: pd.DataFrame, title: str | None = None
+) -> Figure:
+    """Every run's path over the contour plot of its surface (log-spaced levels of f − f*)."""
+    surface = _surface_for(runs)
+    fig, ax = plt.subplots(figsize=(7.2, 5.6))
+    draw_surface(ax, surface, plot_window(surface, runs))
+    vary_seed = runs["seed"].nunique() > 1
+    paths = history.sort_values("step").groupby("run_id")
+    for _, run in runs.iterrows():
+        draw_path(
+            ax,
+            paths.get_group(run["run_id"]),
+            color_for(run["optimizer"]),
+            bool(run["diverged"]),
+            _run_label(run, vary_seed),
+        )
+    draw_landmarks(ax, surface, runs)
     steps = int(runs["steps"].max())
     ax.set_title(title or f"{surface.label}: {surface.formula}  ·  {steps} steps")
     ax.legend(loc="best", framealpha=0.9)

@@ -29,6 +29,8 @@ SCHEMA_VERSION = 1
 RUNS_CSV = "runs.csv"
 HISTORY_CSV = "history.csv"
 MANIFEST_JSON = "manifest.json"
+BEST_CSV = "best.csv"
+RANKING_CSV = "ranking.csv"
 
 
 def target_column(target: float) -> str:
@@ -196,7 +198,7 @@ def _cpu_name() -> str:
     return platform.processor() or platform.machine()
 
 
-def manifest(config: dict, started: str, command: str) -> dict:
+def manifest(config: dict, started: str, command: str, seeds: Sequence[int]) -> dict:
     """Schema version, the full config, versions, machine, seeds, git commit, UTC times."""
     import numba
     import numpy
@@ -221,7 +223,7 @@ def manifest(config: dict, started: str, command: str) -> dict:
             "threads": numba.get_num_threads(),
             "platform": platform.platform(),
         },
-        "seeds": sorted({run["seed"] for run in config.get("runs", [])}),
+        "seeds": sorted(set(seeds)),
         "git_commit": _git_commit(),
         "started_utc": started,
         "finished_utc": utc_now(),

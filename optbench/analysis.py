@@ -1,0 +1,169 @@
+"""Fair comparison from a sweep's runs: picking each cell's best point, best.csv, the ranking.
+
+A *cell* is one (problem, preset, noise, steps, optimizer): the conditions an optimizer is
+compared under. Its points are the hyperparameter grid. The tuning protocol picks, per cell,
+the point with the best median final gap over the tuning seeds, then judges it on fresh seeds,
+so an optimizer is not rewarded for a lucky seed.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from optbench.results import target_column
+
+if TYPE_CHECKING:
+    from optbench.config import SweepConfig
+
+CELL = ["problem", "preset", "noise", "steps", "optimizer"]
+RANK_TARGET = 1e-3
+
+
+class GridEdgeWarning(UserWarning):
+    """The picked value of a tuned hyperparameter is an end point of its grid."""
+
+
+def score(runs: pd.DataFrame) -> pd.Series:
+    """What 'better' means per run: the final gap (the final loss where f* is unknown);
+    a diverged run scores +inf, so it loses to any run that finished."""
+    value = runs["final_gap"].where(runs["final_gap"].notna(), runs["final_loss"])
+    return value.where(~runs["diverged"].astype(bool), np.inf).fillna(np.inf)
+
+
+def hp_columns(runs: pd.DataFrame) -> list[str]:
+    return ["lr", *(c for c in runs.columns if c.startswith("hp_"))]
+
+
+def pick_points(runs: pd.DataFrame, sweep: SweepConfig) -> dict[tuple, dict[str, float]]:
+    """Per cell, the hyperparameters (a full {name: value} dict) with the best median score.
+
+    Ties go to the point met first in grid order. Warns when a tuned axis's pick is at the
+    edge of its grid: the best value may lie outside it.
+    """
+    from optbench.optimizers import get_optimizer
+
+    runs = runs.assign(_score=score(runs), _order=np.arange(len(runs)))
+    picks = {}
+    axes = {name: dict(named) for name, named in sweep.axes}
+    for cell, group in runs.groupby(CELL, sort=False):
+        names = get_optimizer(cell[-1]).hyper_names
+        columns = ["lr", *(f"hp_{n}" for n in names[1:])]
+        points = group.groupby(columns, sort=False, dropna=False).agg(
+            median=("_score", "median"), first=("_order", "min")
+        )
+        best = points.sort_values(["median", "first"]).index[0]
+        best = best if isinstance(best, tuple) else (best,)
+        chosen = dict(zip(names, (float(v) for v in best), strict=True))
+        key = (cell[0], cell[1], float(cell[2]), int(cell[3]), cell[4])
+        picks[key] = chosen
+        for hname in sweep.tune:
+            grid = axes.get(cell[-1], {}).get(hname, ())
+            if len(grid) > 1 and chosen[hname] in (min(grid), max(grid)):
+                warnings.warn(
+                    f"{cell[-1]} on {cell[0]}: the best {hname} {chosen[hname]:g} is at the edge "
+                    f"of its grid [{min(grid):g}, {max(grid):g}]; widen the grid",
+                    GridEdgeWarning,
+                    stacklevel=2,
+                )
+    return picks
+
+
+def _mean_ci(values: np.ndarray) -> tuple[float, float, float]:
+    """Mean and 95% t-interval; undefined (nan) for one value or any infinite (diverged) one."""
+    from scipy import stats
+
+    values = np.asarray(values, dtype=float)
+    mean = float(np.mean(values))
+    if len(values) < 2 or not np.isfinite(values).all():
+        return mean, math.nan, math.nan
+    half = stats.t.ppf(0.975, len(values) - 1) * np.std(values, ddof=1) / math.sqrt(len(values))
+    return mean, mean - half, mean + half
+
+
+def best_table(evaluated: pd.DataFrame, picks_from_fresh_seeds: bool) -> pd.DataFrame:
+    """best.csv: per cell, the picked point's results with mean and 95% confidence interval.
+
+    ``evaluated`` holds only the runs of the picked points (the fresh-seed reruns when tuned).
+    The interval of log10(gap) is usually the one to read: gaps span decades.
+    """
+    rows = []
+    hp = hp_columns(evaluated)
+    target = target_column(RANK_TARGET)
+    for cell, group in evaluated.groupby(CELL, sort=False):
+        gap = score(group).to_numpy()
+        log_gap = np.log10(np.maximum(gap, 1e-300))
+        mean, low, high = _mean_ci(gap)
+        log_mean, log_low, log_high = _mean_ci(log_gap)
+        first = group.iloc[0]
+        reached = group[target].dropna()
+        rows.append(
+            {
+                **dict(zip(CELL, cell, strict=True)),
+                **{c: first[c] for c in hp if pd.notna(first[c])},
+                "seeds": len(group),
+                "evaluated_on": "fresh seeds" if picks_from_fresh_seeds else "tuning seeds",
+                "final_gap_median": float(np.median(gap)),
+                "final_gap_mean": mean,
+                "final_gap_ci_low": low,
+                "final_gap_ci_high": high,
+                "log10_gap_mean": log_mean,
+                "log10_gap_ci_low": log_low,
+                "log10_gap_ci_high": log_high,
+                f"{target}_median": float(reached.median())
+                if len(reached) == len(group)
+                else math.nan,
+                "diverged_fraction": float(group["diverged"].astype(bool).mean()),
+            }
+        )
+    table = pd.DataFrame(rows)
+    front = [*CELL, *(c for c in hp if c in table.columns)]
+    return table[front + [c for c in table.columns if c not in front]]
+
+
+def ranking(best: pd.DataFrame) -> pd.DataFrame:
+    """Optimizers ranked by their mean rank over the comparison cells (1 = best median gap)."""
+    conditions = [c for c in CELL if c != "optimizer"]
+    ranks = best.assign(rank=best.groupby(conditions)["final_gap_median"].rank(method="min"))
+    table = ranks.groupby("optimizer").agg(
+        mean_rank=("rank", "mean"),
+        wins=("rank", lambda r: int((r == 1).sum())),
+        cells=("rank", "size"),
+        median_gap=("final_gap_median", "median"),
+    )
+    return table.sort_values(["mean_rank", "median_gap"]).reset_index()
+
+
+def runs_of_picks(runs: pd.DataFrame, picks: dict[tuple, dict[str, float]]) -> pd.DataFrame:
+    """The rows of ``runs`` whose cell and hyperparameters are the cell's pick."""
+    keep = np.zeros(len(runs), dtype=bool)
+    for (problem, preset, noise, steps, optimizer), point in picks.items():
+        mask = (
+            (runs["problem"] == problem)
+            & (runs["preset"] == preset)
+            & (runs["noise"] == noise)
+            & (runs["steps"] == steps)
+            & (runs["optimizer"] == optimizer)
+            & (runs["lr"] == point["lr"])
+        )
+        for name, value in point.items():
+            if name != "lr":
+                mask &= runs[f"hp_{name}"] == value
+        keep |= mask.to_numpy()
+    return runs[keep]
+
+
+def solved_steps(runs: pd.DataFrame, targets: Sequence[float]) -> pd.DataFrame:
+    """Long table of steps-to-target per run and target (inf when never reached), for ECDFs."""
+    parts = []
+    for target in targets:
+        column = target_column(target)
+        if column in runs.columns:
+            steps = runs[column].astype("Float64").fillna(np.inf).astype(float)
+            parts.append(runs[["optimizer", "problem", "seed"]].assign(target=target, steps=steps))
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()

@@ -1,0 +1,161 @@
+"""Running a sweep so that nothing is lost: chunks, atomic writes, resume.
+
+Runs execute in chunks (each chunk one ``engine.run_many`` call, parallel over its runs). Every
+finished chunk is written at once to ``DIR/chunks/`` — history first, then runs, each by rename —
+so a chunk counts as done exactly when its runs file exists. Ctrl-C or a kill loses at most the
+chunk in flight; ``resume`` reads the chunks, runs only what is missing and, since every run
+depends on its own config alone, ends with the same numbers as an uninterrupted sweep.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from optbench.config import RunConfig, SweepConfig
+from optbench.engine import record_rows, run_many
+from optbench.errors import OptbenchError
+from optbench.results import MANIFEST_JSON, history_frame, runs_frame, write_csv
+
+CHUNKS = "chunks"
+BYTES_PER_HISTORY_ROW = 120  # measured: a row of the in-memory history frame, run_id included
+MEMORY_SHARE = 0.5  # refuse a sweep whose history would need more than this share of free RAM
+
+Progress = Callable[[int], None]
+
+
+@dataclass
+class Phase:
+    """One list of runs executed together: the grid, or the reruns of the tuned picks."""
+
+    name: str
+    configs: list[RunConfig]
+
+
+def default_chunk_size(total: int) -> int:
+    """About 50 chunks per sweep, at least 64 runs each: overhead stays small, progress moves."""
+    return max(64, math.ceil(total / 50))
+
+
+def available_memory() -> int:
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return 8 * 2**30
+
+
+def check_history_fits(configs: Sequence[RunConfig]) -> None:
+    """Refuse, before computing, a sweep whose full history would not fit in memory."""
+    rows = sum(record_rows(c.steps, c.record_every) for c in configs)
+    need = rows * BYTES_PER_HISTORY_ROW
+    have = available_memory() * MEMORY_SHARE
+    if need > have:
+        steps = max(c.steps for c in configs)
+        factor = math.ceil(need / have)
+        every = max(c.record_every for c in configs) * factor
+        raise OptbenchError(
+            f"the full history would need ~{need / 2**30:.1f} GiB ({rows:,} rows) but "
+            f"~{have / 2**30:.1f} GiB is free; keep fewer rows with --record-every {every} "
+            f"(or more; {steps} steps per run)"
+        )
+
+
+class ChunkStore:
+    """The chunk files of a sweep folder: which runs are done, writing new chunks, merging."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder / CHUNKS
+        self.folder.mkdir(parents=True, exist_ok=True)
+
+    def _runs_files(self) -> list[Path]:
+        return sorted(self.folder.glob("*.runs.csv"))
+
+    def done_ids(self) -> set[str]:
+        return {
+            run_id
+            for path in self._runs_files()
+            for run_id in pd.read_csv(path, usecols=["run_id"])["run_id"]
+        }
+
+    def _next_index(self) -> int:
+        numbers = [int(p.name.split(".")[0].rsplit("-", 1)[1]) for p in self._runs_files()]
+        return max(numbers, default=-1) + 1
+
+    def write(self, phase: str, configs: list[RunConfig]) -> None:
+        """Run ``configs`` and write them as one chunk (history first, runs last)."""
+        out = run_many(configs)
+        stem = self.folder / f"{phase}-{self._next_index():05d}"
+        runs = runs_frame(configs, out)
+        runs.insert(runs.columns.get_loc("steps") + 1, "phase", phase)
+        write_csv(history_frame(configs, out), stem.with_suffix(".history.csv"))
+        write_csv(runs, stem.with_suffix(".runs.csv"))
+
+    def read(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """All finished runs and their history (orphan history files are ignored)."""
+        runs_files = self._runs_files()
+        if not runs_files:
+            return pd.DataFrame(), pd.DataFrame()
+        runs = pd.concat([pd.read_csv(p) for p in runs_files], ignore_index=True)
+        history = pd.concat(
+            [pd.read_csv(p.with_name(p.name.replace(".runs.", ".history."))) for p in runs_files],
+            ignore_index=True,
+        )
+        return runs, history
+
+
+def check_folder(folder: Path, sweep: SweepConfig, resume: bool) -> None:
+    """A fresh sweep needs an empty folder; a resumed one the same sweep config."""
+    manifest = folder / MANIFEST_JSON
+    has_chunks = any((folder / CHUNKS).glob("*.runs.csv")) if (folder / CHUNKS).is_dir() else False
+    if not resume:
+        if has_chunks or manifest.exists():
+            raise OptbenchError(
+                f"'{folder}' already holds results; pass --resume to finish that sweep, "
+                "or choose another --out"
+            )
+        return
+    if manifest.exists():
+        recorded = json.loads(manifest.read_text()).get("config", {}).get("sha256")
+        if recorded and recorded != sweep.sha256:
+            raise OptbenchError(
+                f"'{folder}' holds a different sweep (config sha256 {recorded[:12]}…, this one "
+                f"{sweep.sha256[:12]}…); --resume needs the same sweep file and flags"
+            )
+
+
+def execute(
+    store: ChunkStore,
+    phase: Phase,
+    chunk_size: int | None = None,
+    progress: Progress | None = None,
+) -> int:
+    """Run the runs of ``phase`` not yet in ``store``, chunk by chunk. Returns how many ran."""
+    done = store.done_ids()
+    missing = [c for c in phase.configs if c.run_id not in done]
+    if progress:
+        progress(len(phase.configs) - len(missing))
+    size = chunk_size or default_chunk_size(len(phase.configs))
+    for start in range(0, len(missing), size):
+        chunk = missing[start : start + size]
+        store.write(phase.name, chunk)
+        if progress:
+            progress(len(chunk))
+    return len(missing)
+
+
+def order_by_plan(
+    frame: pd.DataFrame, plan: Sequence[RunConfig], key: str = "run_id"
+) -> pd.DataFrame:
+    """Rows in plan order (chunks finish in any order after a resume)."""
+    position = {c.run_id: i for i, c in enumerate(plan)}
+    order = frame[key].map(position).to_numpy()
+    if frame is not None and len(frame) and "step" in frame.columns:
+        return frame.iloc[np.lexsort((frame["step"].to_numpy(), order))].reset_index(drop=True)
+    return frame.iloc[np.argsort(order, kind="stable")].reset_index(drop=True)
