@@ -90,7 +90,8 @@ def best_table(evaluated: pd.DataFrame, picks_from_fresh_seeds: bool) -> pd.Data
     """best.csv: per cell, the picked point's results with mean and 95% confidence interval.
 
     ``evaluated`` holds only the runs of the picked points (the fresh-seed reruns when tuned).
-    The interval of log10(gap) is usually the one to read: gaps span decades.
+    Gaps span decades and cannot be negative, so the interval to read is the one of log10(gap),
+    also given back in gap units as a geometric mean and interval (``final_gap_geo_*``).
     """
     rows = []
     hp = hp_columns(evaluated)
@@ -115,6 +116,9 @@ def best_table(evaluated: pd.DataFrame, picks_from_fresh_seeds: bool) -> pd.Data
                 "log10_gap_mean": log_mean,
                 "log10_gap_ci_low": log_low,
                 "log10_gap_ci_high": log_high,
+                "final_gap_geomean": 10**log_mean,
+                "final_gap_geo_ci_low": 10**log_low,
+                "final_gap_geo_ci_high": 10**log_high,
                 f"{target}_median": float(reached.median())
                 if len(reached) == len(group)
                 else math.nan,

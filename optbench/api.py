@@ -29,6 +29,7 @@ from optbench.results import (
     RUNS_CSV,
     history_frame,
     manifest,
+    order_columns,
     prepare_folder,
     read_results,
     runs_frame,
@@ -175,8 +176,7 @@ def sweep(
     import warnings as _warnings
 
     from optbench.analysis import GridEdgeWarning, best_table, pick_points, ranking, runs_of_picks
-    from optbench.config_file import load_sweep_file
-    from optbench.sweep import (
+    from optbench.chunks import (
         ChunkStore,
         Phase,
         check_folder,
@@ -184,6 +184,7 @@ def sweep(
         execute,
         order_by_plan,
     )
+    from optbench.config_file import load_sweep_file
 
     started = utc_now()
     if isinstance(config, SweepConfig):
@@ -221,7 +222,7 @@ def sweep(
         picked = order_by_plan(runs[runs["phase"] == "final"], finals)
     else:
         picked = runs_of_picks(grid_runs, picks)
-    runs = order_by_plan(runs, every)
+    runs = order_columns(order_by_plan(runs, every))
     history = order_by_plan(history, every)
     best = best_table(picked, picks_from_fresh_seeds=bool(plan.tune))
     table = ranking(best)

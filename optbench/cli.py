@@ -77,6 +77,19 @@ def _lr_option(values: tuple[str, ...]) -> float | dict[str, float] | None:
     return _assignments(values, "--lr")
 
 
+def _grid_assignments(values: tuple[str, ...], flag: str) -> dict[str, str]:
+    """``("beta1=0.8,0.9", "adam.lr=1e-4..1:9")`` → {"beta1": "0.8,0.9", ...} (parsed later)."""
+    parsed = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise InputError(
+                f"{flag} '{item}' must look like name=values, e.g. {flag} beta1=0.8,0.9"
+            )
+        parsed[key.strip()] = value.strip()
+    return parsed
+
+
 def _names(values: tuple[str, ...]) -> list[str]:
     """Repeated and comma-separated names: ``-o sgd -o momentum,adam``."""
     return [name.strip() for value in values for name in value.split(",") if name.strip()]
@@ -284,6 +297,177 @@ def plot(folder, svg) -> None:
 
     written = api.plot(folder, svg=svg)
     click.echo(f"wrote {', '.join(str(p) for p in written)}")
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("file", required=False, type=click.Path(dir_okay=False))
+@click.option(
+    "-o",
+    "--optimizer",
+    "optimizers",
+    multiple=True,
+    metavar="NAME[,NAME…]",
+    help="Optimizers to compare (repeatable, comma-separated).",
+)
+@click.option(
+    "-p",
+    "--problem",
+    "problems",
+    multiple=True,
+    metavar="NAME[,NAME…]",
+    help="Problems (repeatable, comma-separated).",
+)
+@click.option(
+    "--lr",
+    "lrs",
+    multiple=True,
+    metavar="GRID|NAME=GRID",
+    help="Learning rates: 0.1 | 0.01,0.1 | 1e-4..1:13 (13 log-spaced); NAME= for one.",
+)
+@click.option(
+    "--hp",
+    "hps",
+    multiple=True,
+    metavar="[OPT.]NAME=GRID",
+    help="Other hyperparameters, same grid forms, e.g. beta1=0.8,0.9 (repeatable).",
+)
+@click.option("--preset", metavar="NAME[,NAME]", help="torch, keras, or both: torch,keras.")
+@click.option("--steps", metavar="N[,N…]", help="Updates per run (a list is an axis).")
+@click.option("--seeds", metavar="N", help="Seeds 0 … N−1 per grid point.")
+@click.option("--noise", metavar="SIGMA[,SIGMA…]", help="Gradient noise levels (an axis).")
+@click.option("--start", metavar="X,Y", help="Start point for every problem.")
+@click.option(
+    "--record-every",
+    type=int,
+    metavar="K",
+    help="Keep every K-th step in history.csv. [default: about 100 rows per run]",
+)
+@click.option("--bound", type=float, help="Divergence bound on |parameters|. [default: 1e6]")
+@click.option(
+    "--tune",
+    metavar="NAME[,NAME]",
+    help="Fair comparison: pick the best grid point per optimizer × problem on the "
+    "seeds, then rerun it on fresh seeds.",
+)
+@click.option(
+    "--final-seeds", metavar="N", help="Fresh seeds for the tuned reruns. [default: as --seeds]"
+)
+@click.option("--workers", type=int, help="Threads to use. [default: all cores]")
+@click.option(
+    "--out", type=click.Path(file_okay=False), help="Sweep folder. [default: new in results/]"
+)
+@click.option("--resume", is_flag=True, help="Finish an interrupted sweep in --out.")
+@click.option("--dry-run", is_flag=True, help="Print the plan (grid, run count) and stop.")
+@click.option("--svg", is_flag=True, help="Also write every figure as SVG.")
+@click.option("--no-plots", is_flag=True, help="Write CSVs and manifest only.")
+@click.option("--chunk-size", type=int, hidden=True)
+def sweep(
+    file,
+    optimizers,
+    problems,
+    lrs,
+    hps,
+    preset,
+    steps,
+    seeds,
+    noise,
+    start,
+    record_every,
+    bound,
+    tune,
+    final_seeds,
+    workers,
+    out,
+    resume,
+    dry_run,
+    svg,
+    no_plots,
+    chunk_size,
+) -> None:
+    """Sweep a grid of optimizers × problems × hyperparameters × seeds, on every core.
+
+    \b
+    optbench sweep --optimizer sgd,adam --lr 1e-4..1:9 --seeds 5 --problem rosenbrock,beale
+    optbench sweep experiments/fair.toml --tune lr
+    optbench sweep experiments/fair.toml --resume --out DIR     # after Ctrl-C or a crash
+    optbench sweep experiments/fair.toml --dry-run
+    """
+    from optbench import api
+    from optbench.config import SweepConfig
+    from optbench.config_file import load_sweep_file
+    from optbench.results import new_folder_path
+
+    flags = {
+        "optimizers": _names(optimizers) or None,
+        "problems": _names(problems) or None,
+        "lr": _lr_grid(lrs),
+        "hp": _grid_assignments(hps, "--hp") or None,
+        "preset": preset,
+        "steps": steps,
+        "seeds": seeds,
+        "noise": noise,
+        "start": start,
+        "record_every": record_every,
+        "bound": bound,
+        "tune": tune,
+        "final_seeds": final_seeds,
+    }
+    flags = {key: value for key, value in flags.items() if value is not None}
+    plan = load_sweep_file(file, flags)[0] if file else SweepConfig.from_raw(flags)
+    if dry_run:
+        click.echo(plan.describe())
+        return
+    if resume and not out:
+        raise InputError("--resume needs --out DIR: the folder of the sweep to finish")
+    folder = out or new_folder_path(f"sweep-{'-'.join(plan.problems)}".replace(":", "_")[:80])
+    total = len(plan.expand()) + len(plan.cells()) * len(plan.final_seeds)
+    try:
+        with click.progressbar(length=total, label="sweep", show_eta=True, file=sys.stderr) as bar:
+            result = api.sweep(
+                plan,
+                out=folder,
+                resume=resume,
+                workers=workers,
+                plots=not no_plots,
+                svg=svg,
+                progress=bar.update,
+                chunk_size=chunk_size,
+            )
+    except KeyboardInterrupt:
+        click.echo(
+            f"\ninterrupted: finished runs are kept in {folder}/; finish them with\n"
+            f"  optbench sweep {file or '…'} --resume --out {folder}",
+            err=True,
+        )
+        sys.exit(130)
+    for note in result.warnings:
+        click.echo(f"warning: {note}", err=True)
+    columns = {
+        "problem": "problem",
+        "optimizer": "optimizer",
+        "lr": "lr",
+        "final_gap_median": "median gap",
+        "final_gap_geomean": "geo-mean gap",
+        "final_gap_geo_ci_low": "95% CI low",
+        "final_gap_geo_ci_high": "95% CI high",
+        "diverged_fraction": "diverged",
+    }
+    click.echo(f"best settings ({result.best['evaluated_on'].iloc[0]}):")
+    click.echo(_table(result.best[list(columns)].rename(columns=columns)))
+    click.echo("\nranking (mean rank over problems, 1 = best median final gap):")
+    click.echo(_table(result.ranking))
+    figures = ", ".join(p.name for p in result.figures) or "no figures"
+    click.echo(f"\nwrote {result.folder}/ ({len(result.runs):,} runs; {figures})")
+
+
+def _lr_grid(values: tuple[str, ...]) -> str | dict[str, str] | None:
+    """``--lr GRID`` for all optimizers, or ``--lr NAME=GRID`` (repeatable) per optimizer."""
+    if not values:
+        return None
+    named = [v for v in values if "=" in v]
+    if (named and len(named) != len(values)) or (not named and len(values) > 1):
+        raise InputError("--lr takes either one grid for all, or NAME=GRID per optimizer")
+    return _grid_assignments(values, "--lr") if named else values[0]
 
 
 def main() -> None:

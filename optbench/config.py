@@ -211,7 +211,8 @@ class SweepConfig:
             if key not in SWEEP_KEYS:
                 raise OptbenchError(f"{where(key)}{unknown_name('key', key, SWEEP_KEYS).args[0]}")
         problems = tuple(
-            get_problem(str(p)).label for p in _list(raw.get("problems", DEFAULT_PROBLEM))
+            _located(where, "problems", get_problem, str(p)).label
+            for p in _list(raw.get("problems", DEFAULT_PROBLEM))
         )
         if not problems:
             raise OptbenchError(f"{where('problems')}name at least one problem")
@@ -222,14 +223,21 @@ class SweepConfig:
             per_optimizer = {str(name): {} for name in _list(table)}
         if not per_optimizer:
             raise OptbenchError(f"{where('optimizers')}name at least one optimizer")
-        specs = {name: get_optimizer(name) for name in per_optimizer}
+        where_name = (lambda n: f"optimizers.{n}") if isinstance(table, Mapping) else None
+        specs = {
+            name: _located(
+                where, where_name(name) if where_name else "optimizers", get_optimizer, name
+            )
+            for name in per_optimizer
+        }
         presets = tuple(str(p) for p in _list(raw.get("preset", "torch")))
         for preset in presets:
             if preset not in PRESETS:
                 raise OptbenchError(f"{where('preset')}{unknown_name('preset', preset, PRESETS)}")
 
         axes: dict[str, dict[str, Axis]] = {name: {} for name in specs}
-        _route_shared(raw, specs, axes, where)
+        origin: dict[tuple[str, str], str] = {}  # (optimizer, hp) → the key that set it
+        _route_shared(raw, specs, axes, origin, where)
         for name, own in per_optimizer.items():
             if not isinstance(own, Mapping):
                 raise OptbenchError(
@@ -243,6 +251,14 @@ class SweepConfig:
                     error = unknown_name(f"hyperparameter of {name}", hname, known)
                     raise OptbenchError(f"{where(key)}{error}")
                 axes[name][hname] = parse_axis(value, key, where)
+                origin[(name, hname)] = key
+        for (name, hname), key in origin.items():  # each value alone, so the error names its key
+            hyper = specs[name].hypers[specs[name].hyper_names.index(hname)]
+            for value in axes[name][hname]:
+                try:
+                    hyper.validate(value, name)
+                except OptbenchError as exc:
+                    raise OptbenchError(f"{where(key)}{exc}") from None
 
         steps = tuple(_whole("steps", v, where) for v in _list(raw.get("steps", DEFAULT_STEPS)))
         noise = parse_axis(raw.get("noise", 0.0), "noise", where)
@@ -396,7 +412,17 @@ class SweepConfig:
         return "\n".join(lines)
 
 
-def _route_shared(raw: Mapping[str, object], specs: Mapping, axes: dict, where: Where) -> None:
+def _located(where: Where, key: str, function: Callable, *args: object):
+    """``function(*args)``, with any user error prefixed by where ``key`` was written."""
+    try:
+        return function(*args)
+    except OptbenchError as exc:
+        raise OptbenchError(f"{where(key)}{exc}") from None
+
+
+def _route_shared(
+    raw: Mapping[str, object], specs: Mapping, axes: dict, origin: dict, where: Where
+) -> None:
     """Top-level ``lr`` and ``hp`` (the flag forms) apply to every optimizer having the name;
     ``lr = {adam = ...}`` or ``hp = {"adam.beta1" = ...}`` to one. Unused names are errors."""
     shared: dict[str, tuple[str, object]] = {}  # key → (where it came from, value)
@@ -429,9 +455,12 @@ def _route_shared(raw: Mapping[str, object], specs: Mapping, axes: dict, where: 
                 raise OptbenchError(
                     f"{where(flag)}{key}: no optimizer run here has a hyperparameter '{hname}'"
                 )
-        values = parse_axis(value, key, where)
+        source = "lr" if flag == "lr" else f"hp.{key}"
+        values = parse_axis(value, source, where)
         for name in takers:
-            axes[name].setdefault(hname, values)
+            if hname not in axes[name]:  # an optimizer's own table wins over the shared value
+                axes[name][hname] = values
+                origin[(name, hname)] = source
 
 
 def _starts(value: object, problems: Sequence[str], where: Where) -> tuple:

@@ -42,6 +42,17 @@ def utc_now() -> str:
     return _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def new_folder_path(label: str, root: str | os.PathLike = "results") -> Path:
+    """``<root>/<UTC time>-<label>``, made unique with a suffix if that exists already."""
+    stamp = _dt.datetime.now(_dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    folder = Path(root) / f"{stamp}-{label}"
+    suffix = 1
+    while folder.exists():
+        suffix += 1
+        folder = Path(root) / f"{stamp}-{label}-{suffix}"
+    return folder
+
+
 def prepare_folder(
     path: str | os.PathLike | None, label: str, root: str | os.PathLike = "results"
 ) -> Path:
@@ -49,15 +60,7 @@ def prepare_folder(
 
     Without ``path`` a new ``<root>/<UTC time>-<label>/`` is made.
     """
-    if path is None:
-        stamp = _dt.datetime.now(_dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-        folder = Path(root) / f"{stamp}-{label}"
-        suffix = 1
-        while folder.exists():
-            suffix += 1
-            folder = Path(root) / f"{stamp}-{label}-{suffix}"
-    else:
-        folder = Path(path).expanduser()
+    folder = new_folder_path(label, root) if path is None else Path(path).expanduser()
     try:
         folder.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=folder, prefix=".write-check-"):
@@ -149,6 +152,19 @@ def runs_frame(configs: Sequence[RunConfig], out: BatchOutput) -> pd.DataFrame:
         hits = out.metrics[:, N_FIXED_METRICS + k]
         columns[target_column(target)] = pd.array(np.where(hits >= 0, hits, np.nan), "Int64")
     return pd.DataFrame(columns)
+
+
+RUN_HEAD = ["run_id", "problem", "optimizer", "preset", "lr", "seed", "steps", "phase"]
+
+
+def order_columns(runs: pd.DataFrame) -> pd.DataFrame:
+    """The contract's column order: the run head, then ``hp_*`` columns in the order their first
+    value appears in the rows, then the rest; chunks read back in any order come out the same."""
+    head = [c for c in RUN_HEAD if c in runs.columns]
+    hp = [c for c in runs.columns if c.startswith("hp_")]
+    hp.sort(key=lambda c: runs.index.get_loc(runs[c].first_valid_index()))
+    rest = [c for c in runs.columns if c not in head and c not in hp]
+    return runs[head + hp + rest]
 
 
 def history_frame(configs: Sequence[RunConfig], out: BatchOutput) -> pd.DataFrame:
