@@ -10,6 +10,7 @@ No numba or pandas here: every value is checked before anything is compiled or c
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import json
@@ -51,10 +52,12 @@ class RunConfig:
     def hp_dict(self) -> dict[str, float]:
         return dict(self.hp)
 
-    @property
+    @functools.cached_property
     def run_id(self) -> str:
-        """12 hex digits of the sha256 of the canonical JSON of everything that sets the numbers."""
-        payload = json.dumps(asdict(self), sort_keys=True, separators=(",", ":"))
+        """12 hex digits of the sha256 of the canonical JSON of everything that sets the numbers
+        (cached: a sweep asks for it many times, and the config never changes)."""
+        fields = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        payload = json.dumps(fields, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(payload.encode()).hexdigest()[:12]
 
     def to_dict(self) -> dict:

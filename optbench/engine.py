@@ -11,6 +11,7 @@ outputs, calls the kernel per group and hands back plain arrays in config order.
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 
@@ -33,9 +34,9 @@ _SURFACE_SIGNATURE = types.void(
     UPDATE_FUNCTION,  # update(theta, grad, state, hp, t)
     types.int64,  # surface index
     f8_1d,  # surface parameters
-    f8_2d,  # starts (R, 2)
+    f8_2d,  # theta (R, 2): the starts, updated in place
     f8_2d,  # hp (R, H)
-    types.int64,  # state size
+    f8_2d,  # optimizer state (R, S), zeros
     i8_1d,  # steps (R,)
     f8_1d,  # gradient noise sigma (R,)
     i8_1d,  # seeds (R,)
@@ -51,83 +52,79 @@ _SURFACE_SIGNATURE = types.void(
 
 
 @jit(signature=_SURFACE_SIGNATURE, parallel=True)
-def surface_batch(
-    update,
-    sid,
-    params,
-    starts,
-    hp,
-    state_size,
-    steps,
-    noise,
-    seeds,
-    record_every,
-    bound,
-    fstar,
-    targets,
-    rec_loss,
-    rec_theta,
-    rec_rows,
-    metrics,
-):
-    n_runs = starts.shape[0]
+def surface_batch(update, sid, params, theta, hp, state, steps, noise, seeds, record_every, bound,
+                  fstar, targets, rec_loss, rec_theta, rec_rows, metrics):  # fmt: skip
+    """Run every row of ``theta`` (the starts, updated in place) to its end or divergence.
+
+    All working memory (``theta``, ``state``, the gradient and generator rows) is allocated
+    by the caller: a run allocates nothing, which matters when runs are short and many.
+    """
+    n_runs = theta.shape[0]
     n_targets = targets.size
+    grads = np.empty((n_runs, 2))
+    generators = np.empty(n_runs, dtype=np.uint64)
     for r in prange(n_runs):
-        theta = starts[r].copy()
-        grad = np.empty(2)
-        state = np.zeros(state_size)
-        h = hp[r].copy()
-        rng = np.empty(1, dtype=np.uint64)
+        x = theta[r]
+        grad = grads[r]
+        rng = generators[r : r + 1]
         rng[0] = seed_state(seeds[r], NOISE_STREAM)
+        h = hp[r]
+        memory = state[r]
         sigma = noise[r]
         n_steps = steps[r]
-        hits = np.full(n_targets, -1.0)
+        for k in range(n_targets):
+            metrics[r, N_FIXED_METRICS + k] = -1.0
+        next_target = 0  # targets are decreasing: only the next one can be hit first
 
-        loss = value_and_grad(sid, params, theta, grad)
+        loss = value_and_grad(sid, params, x, grad)
         best = loss
         diverged_at = -1
-        log_gap_sum = 0.0
+        gap_product = 1.0
+        gap_exponent = 0
         row = 0
         t = 0
+        next_record = 0  # a countdown, not t % record_every: division is slow in a hot loop
         while True:
             # record, score and check the point reached after t updates
-            bad = not np.isfinite(loss)
-            for i in range(2):
-                if not abs(theta[i]) <= bound:
-                    bad = True
+            bad = not (np.isfinite(loss) and abs(x[0]) <= bound and abs(x[1]) <= bound)
             if bad:
                 diverged_at = t
-            if bad or t % record_every == 0 or t == n_steps:
+            if bad or t == next_record or t == n_steps:
                 rec_loss[r, row] = loss
-                rec_theta[r, row, 0] = theta[0]
-                rec_theta[r, row, 1] = theta[1]
+                rec_theta[r, row, 0] = x[0]
+                rec_theta[r, row, 1] = x[1]
                 row += 1
+                if t == next_record:
+                    next_record += record_every
             if bad:
                 break
-            if loss < best:
-                best = loss
+            best = min(best, loss)
             gap = loss - fstar
-            log_gap_sum += np.log10(max(gap, 1e-300))
-            for k in range(n_targets):
-                if hits[k] < 0 and gap <= targets[k]:
-                    hits[k] = t
+            # Σ log10(gap) without a log per step: keep the product of gaps as mantissa × 2^exp
+            gap_product *= min(max(gap, 1e-300), 1e300)
+            if not 1e-100 < gap_product < 1e100:
+                mantissa, exponent = math.frexp(gap_product)
+                gap_product = mantissa
+                gap_exponent += exponent
+            while next_target < n_targets and gap <= targets[next_target]:
+                metrics[r, N_FIXED_METRICS + next_target] = t
+                next_target += 1
             if t == n_steps:
                 break
             t += 1
             if sigma > 0.0:
-                for i in range(2):
-                    grad[i] += sigma * normal(rng)
-            update(theta, grad, state, h, t)
-            loss = value_and_grad(sid, params, theta, grad)
+                grad[0] += sigma * normal(rng)
+                grad[1] += sigma * normal(rng)
+            update(x, grad, memory, h, t)
+            loss = value_and_grad(sid, params, x, grad)
 
         rec_rows[r] = row
         metrics[r, M_FINAL] = loss
         metrics[r, M_BEST] = best
         metrics[r, M_DIVERGED_STEP] = diverged_at
         metrics[r, M_STEPS_DONE] = t
+        log_gap_sum = np.log10(gap_product) + gap_exponent * np.log10(2.0)
         metrics[r, M_MEAN_LOG_GAP] = np.nan if diverged_at >= 0 else log_gap_sum / (t + 1)
-        for k in range(n_targets):
-            metrics[r, N_FIXED_METRICS + k] = hits[k]
 
 
 def record_rows(steps: int, record_every: int) -> int:
@@ -185,9 +182,9 @@ def run_surface_group(
         kernel,
         surface.index,
         np.asarray(surface.param_vector, dtype=np.float64),
-        np.ascontiguousarray(starts, dtype=np.float64),
+        np.array(starts, dtype=np.float64, order="C"),  # a copy: the kernel moves it
         np.ascontiguousarray(hp, dtype=np.float64),
-        optimizer.state_size(2),
+        np.zeros((n_runs, optimizer.state_size(2))),
         np.ascontiguousarray(steps, dtype=np.int64),
         np.ascontiguousarray(noise, dtype=np.float64),
         np.ascontiguousarray(seeds, dtype=np.int64),
@@ -203,11 +200,12 @@ def run_surface_group(
     elapsed = time.perf_counter() - began
     done = metrics[:, M_STEPS_DONE] + 1
     rec_steps = np.full((n_runs, rows), -1, dtype=np.int64)
+    grids: dict[tuple[int, int], np.ndarray] = {}  # most runs share (steps, divergence)
     for r in range(n_runs):
-        grid = recorded_steps(
-            int(steps[r]), record_every, int(metrics[r, M_DIVERGED_STEP]), int(rec_rows[r])
-        )
-        rec_steps[r, : grid.size] = grid
+        key = (int(steps[r]), int(metrics[r, M_DIVERGED_STEP]))
+        if key not in grids:
+            grids[key] = recorded_steps(key[0], record_every, key[1], int(rec_rows[r]))
+        rec_steps[r, : grids[key].size] = grids[key]
     return BatchOutput(
         rec_loss, rec_theta, rec_steps, rec_rows, metrics, elapsed * done / done.sum()
     )

@@ -84,7 +84,7 @@ def atomic_write_text(path: Path, text: str) -> None:
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
-    atomic_write_text(path, frame.to_csv(index=False, float_format="%.17g"))
+    atomic_write_text(path, frame.to_csv(index=False))  # floats as repr: exact round trip
 
 
 def _fstar(configs: Sequence[RunConfig]) -> tuple[dict[str, Any], Any]:

@@ -173,3 +173,10 @@ def test_outputs_follow_config_order_whatever_the_grouping():
     alone = [run_many([c]).metrics[0] for c in interleaved]
     np.testing.assert_array_equal(out.metrics, np.array(alone))
     assert (out.wall_s > 0).all()
+
+
+def test_mean_log10_gap_is_the_mean_over_every_step():
+    result = optbench.run("adam", "rosenbrock", lr=0.05, steps=3000, record_every=1, save=False)
+    gaps = result.history["gap"].to_numpy()
+    expected = np.mean(np.log10(np.maximum(gaps, 1e-300)))
+    assert result.runs["mean_log10_gap"].iloc[0] == pytest.approx(expected, rel=1e-12)

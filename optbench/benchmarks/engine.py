@@ -39,7 +39,7 @@ def fused_adam_rosenbrock(x, y, lr, b1, b2, eps, steps):
         v1 = b2 * v1 + (1.0 - b2) * g1 * g1
         x -= (lr / bc1) * m0 / (np.sqrt(v0) / root_bc2 + eps)
         y -= (lr / bc1) * m1 / (np.sqrt(v1) / root_bc2 + eps)
-        loss = (1.0 - x) ** 2 + 100.0 * (y - x * x) ** 2
+        loss = (1.0 - x) ** 2 + 100.0 * (y - x * x) * (y - x * x)
         if not np.isfinite(loss) or not (abs(x) <= 1e6 and abs(y) <= 1e6):
             return loss, t
     return loss, steps
