@@ -43,6 +43,10 @@ figures: $(STAMP)
 	cp results/readme-runs/classic/trajectories.png results/readme/classic-trajectories.png
 	cp results/readme-runs/classic/loss.png results/readme/classic-loss.png
 	cp results/readme-runs/beale/trajectories.png results/readme/beale-trajectories.png
+	$(BIN)/optbench sweep experiments/fair.toml --out results/readme-runs/fair
+	cp results/readme-runs/fair/lr_sensitivity.png results/readme/fair-lr_sensitivity.png
+	cp results/readme-runs/fair/tuned_loss.png results/readme/fair-tuned_loss.png
+	cp results/readme-runs/fair/ecdf.png results/readme/fair-ecdf.png
 
 ## clean: remove the venv, build files and every numba cache
 clean:

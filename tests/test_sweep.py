@@ -157,7 +157,7 @@ def test_toml_errors_name_the_line_and_exit_2(tmp_path, text, fragments):
 def test_dry_run_prints_the_plan():
     result = CliRunner().invoke(cli, ["sweep", "experiments/fair.toml", "--dry-run"])
     assert result.exit_code == 0, result.output
-    assert "780 to tune lr, then 60 reruns" in result.output
+    assert "960 to tune lr, then 60 reruns" in result.output
 
 
 def test_shipped_experiments_are_valid():
