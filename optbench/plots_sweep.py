@@ -48,7 +48,7 @@ def _panel_titles(frame: pd.DataFrame) -> list[tuple[tuple, str]]:
 
 
 def _grid(n: int, width: float = 4.6, height: float = 3.6):
-    cols = min(3, n)
+    cols = 2 if n == 4 else min(3, n)
     rows = math.ceil(n / cols)
     fig, axes = plt.subplots(rows, cols, figsize=(width * cols, height * rows), squeeze=False)
     for ax in axes.flat[n:]:
