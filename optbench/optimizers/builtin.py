@@ -21,9 +21,11 @@ def _flag(name: str, doc: str) -> Hyper:
     return Hyper(name, "flag", doc)
 
 
-def _nesterov_needs_momentum(hp: dict[str, float]) -> str | None:
+def _sgd_constraints(hp: dict[str, float]) -> str | None:
     if hp["nesterov"] and (hp["momentum"] <= 0 or hp["dampening"] != 0):
         return "nesterov=1 requires momentum > 0 and dampening = 0"
+    if hp["keras_form"] and hp["dampening"] != 0:
+        return "dampening has no meaning in the Keras velocity form (keras_form=1); set it to 0"
     return None
 
 
@@ -60,7 +62,7 @@ SGD = _spec(
     slots=1,
     summary="plain gradient descent: θ ← θ − lr·g (tool default lr 1e-2; torch has none)",
     paper="Robbins & Monro 1951",
-    constraint=_nesterov_needs_momentum,
+    constraint=_sgd_constraints,
 )
 
 MOMENTUM_SGD = variant(
