@@ -354,3 +354,44 @@ def test_a_pick_on_the_edge_of_its_grid_warns(tmp_path):
         warnings.simplefilter("always")
         pick_points(grid, sweep)
     assert any(issubclass(w.category, GridEdgeWarning) for w in caught)
+
+
+def test_ctrl_c_keeps_finished_chunks_and_says_how_to_resume(tmp_path):
+    out = tmp_path / "interrupted"
+    args = [
+        "sweep",
+        "-o",
+        "sgd,adam",
+        "-p",
+        "rosenbrock",
+        "--lr",
+        "1e-4..1e-2:8",
+        "--seeds",
+        "4",
+        "--steps",
+        "400000",
+        "--record-every",
+        "100000",
+        "--chunk-size",
+        "4",
+        "--no-plots",
+        "--out",
+        str(out),
+    ]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "optbench", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and process.poll() is None:
+        if len(list((out / "chunks").glob("*.runs.csv"))) >= 2:
+            break
+        time.sleep(0.02)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130, stderr
+    assert "interrupted: finished runs are kept" in stderr and "--resume" in stderr
+    assert "Traceback" not in stderr
+    assert 2 <= len(list((out / "chunks").glob("*.runs.csv"))) < 16
