@@ -155,6 +155,8 @@ def sweep(
     out: str | os.PathLike | None = None,
     resume: bool = False,
     workers: int | None = None,
+    executor: str = "local",
+    scheduler: str | None = None,
     plots: bool = True,
     svg: bool = False,
     progress: Callable[[int], None] | None = None,
@@ -167,63 +169,47 @@ def sweep(
     ``config`` is a ``SweepConfig``, a TOML file, or None to build the sweep from ``settings``
     (the TOML keys: ``optimizers``, ``problems``, ``lr``, ``hp``, ``preset``, ``steps``,
     ``seeds``, ``noise``, ``start``, ``record_every``, ``bound``, ``tune``, ``final_seeds``);
-    with a file, ``settings`` override its top-level keys.
+    with a file, ``settings`` override its top-level keys. ``executor="dask"`` runs the chunks
+    on a Dask cluster: the one at ``scheduler`` (or ``$OPTBENCH_DASK_SCHEDULER``), else a local
+    cluster of ``workers`` processes; the numbers are the same as locally.
 
     >>> result = optbench.sweep(optimizers=["sgd", "adam"], problems=["rosenbrock"],
     ...                         lr="1e-4..1:9", seeds=3, steps=2000, tune="lr")  # doctest: +SKIP
     >>> result.best, result.ranking                                                # doctest: +SKIP
     """
-    import warnings as _warnings
-
-    from optbench.analysis import GridEdgeWarning, best_table, pick_points, ranking, runs_of_picks
-    from optbench.chunks import (
-        ChunkStore,
-        Phase,
-        check_folder,
-        check_history_fits,
-        execute,
-        order_by_plan,
-    )
+    from optbench.analysis import best_table, ranking
+    from optbench.chunks import ChunkStore, check_folder, check_history_fits
     from optbench.config_file import load_sweep_file
+    from optbench.executors import make_executor
 
     started = utc_now()
     if isinstance(config, SweepConfig):
         plan = config
     elif config is not None:
-        plan, _ = load_sweep_file(config, dict(settings))
+        plan, raw = load_sweep_file(config, dict(settings))
+        executor = str(raw.get("executor", executor))
+        scheduler = scheduler or raw.get("scheduler")
     else:
         plan = SweepConfig.from_raw(settings)
     grid = plan.expand()
     seeds = [*plan.seeds, *plan.final_seeds]
     check_history_fits(grid)
-    _set_workers(workers)
-    label = f"sweep-{'-'.join(p.replace(':', '_') for p in plan.problems)}"
-    folder = prepare_folder(out, label[:80], results_root)
-    check_folder(folder, plan, resume)
-    config_record = {"kind": "sweep", "sha256": plan.sha256, "sweep": plan.to_dict()}
-    if not resume or not (folder / MANIFEST_JSON).exists():
-        initial = manifest(config_record, started, "sweep", seeds)
-        write_manifest(folder, {**initial, "finished_utc": None})
-
-    store = ChunkStore(folder)
-    execute(store, Phase("grid", grid), chunk_size, progress)
-    runs, history = store.read()
-    grid_runs = order_by_plan(runs[runs["phase"] == "grid"], grid)
-    with _warnings.catch_warnings(record=True) as caught:
-        _warnings.simplefilter("always", GridEdgeWarning)
-        picks = pick_points(grid_runs, plan)
-    notes = [str(w.message) for w in caught if issubclass(w.category, GridEdgeWarning)]
-    every = grid
-    if plan.tune:
-        finals = plan.final_runs(picks)
-        execute(store, Phase("final", finals), chunk_size, progress)
-        runs, history = store.read()
-        every = grid + finals
-        picked = order_by_plan(runs[runs["phase"] == "final"], finals)
-    else:
-        picked = runs_of_picks(grid_runs, picks)
-    runs = order_columns(order_by_plan(runs, every))
-    history = order_by_plan(history, every)
+    if executor == "local":
+        _set_workers(workers)
+    engine = make_executor(executor, scheduler, workers)  # an unreachable cluster fails here
+    try:
+        label = f"sweep-{'-'.join(p.replace(':', '_') for p in plan.problems)}"
+        folder = prepare_folder(out, label[:80], results_root)
+        check_folder(folder, plan, resume)
+        config_record = {"kind": "sweep", "sha256": plan.sha256, "sweep": plan.to_dict()}
+        if not resume or not (folder / MANIFEST_JSON).exists():
+            initial = manifest(config_record, started, "sweep", seeds)
+            write_manifest(folder, {**initial, "finished_utc": None})
+        grid_runs, picked, runs, history, notes = _run_phases(
+            plan, grid, ChunkStore(folder), engine, chunk_size, progress
+        )
+    finally:
+        engine.close()
     best = best_table(picked, picks_from_fresh_seeds=bool(plan.tune))
     table = ranking(best)
     write_csv(runs, folder / RUNS_CSV)
@@ -247,6 +233,37 @@ def sweep(
     data["finished_utc"] = utc_now()
     write_manifest(folder, data)
     return result
+
+
+def _run_phases(plan: SweepConfig, grid: list, store, engine, chunk_size, progress):
+    """The grid, then (when tuning) the reruns of each cell's pick on fresh seeds.
+
+    Returns the grid runs, the runs of the picks, all runs and history in plan order, and the
+    warnings of the pick (a tuned value on the edge of its grid).
+    """
+    import warnings
+
+    from optbench.analysis import GridEdgeWarning, pick_points, runs_of_picks
+    from optbench.chunks import Phase, execute, order_by_plan
+
+    execute(store, Phase("grid", grid), engine, chunk_size, progress)
+    runs, history = store.read()
+    grid_runs = order_by_plan(runs[runs["phase"] == "grid"], grid)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", GridEdgeWarning)
+        picks = pick_points(grid_runs, plan)
+    notes = [str(w.message) for w in caught if issubclass(w.category, GridEdgeWarning)]
+    every = grid
+    if plan.tune:
+        finals = plan.final_runs(picks)
+        execute(store, Phase("final", finals), engine, chunk_size, progress)
+        runs, history = store.read()
+        every = grid + finals
+        picked = order_by_plan(runs[runs["phase"] == "final"], finals)
+    else:
+        picked = runs_of_picks(grid_runs, picks)
+    runs = order_columns(order_by_plan(runs, every))
+    return grid_runs, picked, runs, order_by_plan(history, every), notes
 
 
 def _set_workers(workers: int | None) -> None:

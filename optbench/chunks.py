@@ -20,8 +20,9 @@ import numpy as np
 import pandas as pd
 
 from optbench.config import RunConfig, SweepConfig
-from optbench.engine import record_rows, run_many
+from optbench.engine import BatchOutput, record_rows
 from optbench.errors import OptbenchError
+from optbench.executors import DaskExecutor, LocalExecutor
 from optbench.results import MANIFEST_JSON, history_frame, runs_frame, write_csv
 
 CHUNKS = "chunks"
@@ -88,9 +89,8 @@ class ChunkStore:
         numbers = [int(p.name.split(".")[0].rsplit("-", 1)[1]) for p in self._runs_files()]
         return max(numbers, default=-1) + 1
 
-    def write(self, phase: str, configs: list[RunConfig]) -> None:
-        """Run ``configs`` and write them as one chunk (history first, runs last)."""
-        out = run_many(configs)
+    def write(self, phase: str, configs: list[RunConfig], out: BatchOutput) -> None:
+        """Write the engine output of ``configs`` as one chunk (history first, runs last)."""
         stem = self.folder / f"{phase}-{self._next_index():05d}"
         runs = runs_frame(configs, out)
         runs.insert(runs.columns.get_loc("steps") + 1, "phase", phase)
@@ -133,18 +133,20 @@ def check_folder(folder: Path, sweep: SweepConfig, resume: bool) -> None:
 def execute(
     store: ChunkStore,
     phase: Phase,
+    executor: LocalExecutor | DaskExecutor | None = None,
     chunk_size: int | None = None,
     progress: Progress | None = None,
 ) -> int:
-    """Run the runs of ``phase`` not yet in ``store``, chunk by chunk. Returns how many ran."""
+    """Run the runs of ``phase`` not yet in ``store``, chunk by chunk, on ``executor`` (this
+    process by default), writing each chunk as it finishes. Returns how many ran."""
     done = store.done_ids()
     missing = [c for c in phase.configs if c.run_id not in done]
     if progress:
         progress(len(phase.configs) - len(missing))
     size = chunk_size or default_chunk_size(len(phase.configs))
-    for start in range(0, len(missing), size):
-        chunk = missing[start : start + size]
-        store.write(phase.name, chunk)
+    chunks = [missing[start : start + size] for start in range(0, len(missing), size)]
+    for chunk, out in (executor or LocalExecutor()).map(chunks):
+        store.write(phase.name, chunk, out)
         if progress:
             progress(len(chunk))
     return len(missing)

@@ -7,6 +7,7 @@ exits 1; tracebacks are for bugs only.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from typing import Any
 
@@ -352,7 +353,22 @@ def plot(folder, svg) -> None:
 @click.option(
     "--final-seeds", metavar="N", help="Fresh seeds for the tuned reruns. [default: as --seeds]"
 )
-@click.option("--workers", type=int, help="Threads to use. [default: all cores]")
+@click.option(
+    "--workers",
+    type=int,
+    help="Threads (local) or worker processes (a local Dask cluster). [default: all cores]",
+)
+@click.option(
+    "--executor",
+    type=click.Choice(["local", "dask"]),
+    help="Run chunks in this process (local) or on a Dask cluster. [default: local]",
+)
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    help="Dask scheduler, e.g. tcp://host:8786 [default: $OPTBENCH_DASK_SCHEDULER, "
+    "else a local cluster].",
+)
 @click.option(
     "--out", type=click.Path(file_okay=False), help="Sweep folder. [default: new in results/]"
 )
@@ -377,6 +393,8 @@ def sweep(
     tune,
     final_seeds,
     workers,
+    executor,
+    scheduler,
     out,
     resume,
     dry_run,
@@ -391,6 +409,7 @@ def sweep(
     optbench sweep experiments/fair.toml --tune lr
     optbench sweep experiments/fair.toml --resume --out DIR     # after Ctrl-C or a crash
     optbench sweep experiments/fair.toml --dry-run
+    optbench sweep experiments/big.toml --executor dask --scheduler tcp://HOST:8786
     """
     from optbench import api
     from optbench.config import SweepConfig
@@ -413,7 +432,9 @@ def sweep(
         "final_seeds": final_seeds,
     }
     flags = {key: value for key, value in flags.items() if value is not None}
-    plan = load_sweep_file(file, flags)[0] if file else SweepConfig.from_raw(flags)
+    plan, raw = load_sweep_file(file, flags) if file else (SweepConfig.from_raw(flags), {})
+    executor = executor or str(raw.get("executor", "local"))
+    scheduler = scheduler or raw.get("scheduler")
     if dry_run:
         click.echo(plan.describe())
         return
@@ -422,15 +443,17 @@ def sweep(
     folder = out or new_folder_path(f"sweep-{'-'.join(plan.problems)}".replace(":", "_")[:80])
     total = len(plan.expand()) + len(plan.cells()) * len(plan.final_seeds)
     try:
-        with click.progressbar(length=total, label="sweep", show_eta=True, file=sys.stderr) as bar:
+        with _progress(total) as advance:
             result = api.sweep(
                 plan,
                 out=folder,
                 resume=resume,
                 workers=workers,
+                executor=executor,
+                scheduler=scheduler,
                 plots=not no_plots,
                 svg=svg,
-                progress=bar.update,
+                progress=advance,
                 chunk_size=chunk_size,
             )
     except KeyboardInterrupt:
@@ -458,6 +481,16 @@ def sweep(
     click.echo(_table(result.ranking))
     figures = ", ".join(p.name for p in result.figures) or "no figures"
     click.echo(f"\nwrote {result.folder}/ ({len(result.runs):,} runs; {figures})")
+
+
+@contextlib.contextmanager
+def _progress(total: int):
+    """A progress bar with ETA on a terminal; silence elsewhere (CI logs stay clean)."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    with click.progressbar(length=total, label="sweep", show_eta=True, file=sys.stderr) as bar:
+        yield bar.update
 
 
 def _lr_grid(values: tuple[str, ...]) -> str | dict[str, str] | None:

@@ -13,6 +13,9 @@ from pathlib import Path
 from optbench.config import SweepConfig
 from optbench.errors import OptbenchError
 
+EXECUTION_KEYS = ("executor", "scheduler")
+"""Where to run, not what: allowed in a file, kept out of the sweep's identity (its sha256)."""
+
 _HEADER = re.compile(r"^\[\[?\s*([^\]]+?)\s*\]\]?\s*$")
 _ASSIGNMENT = re.compile(r"^([A-Za-z0-9_\-.\"' ]+?)\s*=")
 
@@ -44,7 +47,7 @@ def key_line(text: str, key: str) -> int | None:
 def load_sweep_file(path: str | Path, overrides: dict | None = None) -> tuple[SweepConfig, dict]:
     """The sweep described by a TOML file, with flag ``overrides`` of top-level keys on top.
 
-    Returns the validated config and the raw mapping (kept in the manifest as written).
+    Returns the validated config and the raw mapping (with any ``executor``/``scheduler``).
     """
     path = Path(path)
     try:
@@ -57,6 +60,7 @@ def load_sweep_file(path: str | Path, overrides: dict | None = None) -> tuple[Sw
         raise OptbenchError(f"{path}: malformed TOML: {exc}") from None
     overrides = overrides or {}
     raw.update(overrides)
+    sweep_keys = {k: v for k, v in raw.items() if k not in EXECUTION_KEYS}
 
     def where(key: str) -> str:
         top = key.split(".", 1)[0]
@@ -65,4 +69,4 @@ def load_sweep_file(path: str | Path, overrides: dict | None = None) -> tuple[Sw
         line = key_line(text, key)
         return f"{path}:{line}: " if line else f"{path}: "
 
-    return SweepConfig.from_raw(raw, where), raw
+    return SweepConfig.from_raw(sweep_keys, where), raw

@@ -15,6 +15,7 @@ import math
 import time
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 from numba import prange, types
 
@@ -29,6 +30,7 @@ GAP_TARGETS = (1e-1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8)
 M_FINAL, M_BEST, M_DIVERGED_STEP, M_STEPS_DONE, M_MEAN_LOG_GAP = range(5)
 N_FIXED_METRICS = 5
 NOISE_STREAM = 1
+PRANGE_CHUNK = 4  # runs handed to a thread at a time: small, because run lengths differ a lot
 
 _SURFACE_SIGNATURE = types.void(
     UPDATE_FUNCTION,  # update(theta, grad, state, hp, t)
@@ -178,25 +180,26 @@ def run_surface_group(
     fstar = np.nan if surface.fstar is None else float(surface.fstar)
     kernel = optimizer.compiled()
     began = time.perf_counter()
-    surface_batch(
-        kernel,
-        surface.index,
-        np.asarray(surface.param_vector, dtype=np.float64),
-        np.array(starts, dtype=np.float64, order="C"),  # a copy: the kernel moves it
-        np.ascontiguousarray(hp, dtype=np.float64),
-        np.zeros((n_runs, optimizer.state_size(2))),
-        np.ascontiguousarray(steps, dtype=np.int64),
-        np.ascontiguousarray(noise, dtype=np.float64),
-        np.ascontiguousarray(seeds, dtype=np.int64),
-        int(record_every),
-        float(bound),
-        fstar,
-        targets,
-        rec_loss,
-        rec_theta,
-        rec_rows,
-        metrics,
-    )
+    with numba.parallel_chunksize(PRANGE_CHUNK):  # runs differ in length: share them out live
+        surface_batch(
+            kernel,
+            surface.index,
+            np.asarray(surface.param_vector, dtype=np.float64),
+            np.array(starts, dtype=np.float64, order="C"),  # a copy: the kernel moves it
+            np.ascontiguousarray(hp, dtype=np.float64),
+            np.zeros((n_runs, optimizer.state_size(2))),
+            np.ascontiguousarray(steps, dtype=np.int64),
+            np.ascontiguousarray(noise, dtype=np.float64),
+            np.ascontiguousarray(seeds, dtype=np.int64),
+            int(record_every),
+            float(bound),
+            fstar,
+            targets,
+            rec_loss,
+            rec_theta,
+            rec_rows,
+            metrics,
+        )
     elapsed = time.perf_counter() - began
     done = metrics[:, M_STEPS_DONE] + 1
     rec_steps = np.full((n_runs, rows), -1, dtype=np.int64)

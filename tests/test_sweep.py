@@ -232,7 +232,6 @@ def test_a_finished_folder_is_not_overwritten_and_resume_checks_the_config(tmp_p
 
 
 def test_history_that_cannot_fit_is_refused_before_computing(tmp_path):
-    started = time.perf_counter()
     with pytest.raises(OptbenchError, match="--record-every"):
         optbench.sweep(
             optimizers=["sgd"],
@@ -244,7 +243,6 @@ def test_history_that_cannot_fit_is_refused_before_computing(tmp_path):
             out=tmp_path / "huge",
         )
     assert not (tmp_path / "huge").exists()
-    del started
 
 
 def test_killed_sweep_resumes_to_the_uninterrupted_result(tmp_path):

@@ -1,0 +1,138 @@
+"""Where a sweep's chunks run: in this process (``local``) or on a Dask cluster (``dask``).
+
+Both hand back, chunk by chunk as they finish, the engine's plain arrays; the caller writes each
+chunk with the same atomic writer, so resume and Ctrl-C behave the same everywhere. Tasks name
+importable functions (``run_chunk``, ``warm_up``), never jitted closures: a numba dispatcher
+pickles by value and would be recompiled in every worker.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING
+
+from optbench.errors import OptbenchError
+
+if TYPE_CHECKING:
+    from optbench.config import RunConfig
+    from optbench.engine import BatchOutput
+
+EXECUTORS = ("local", "dask")
+SCHEDULER_ENV = "OPTBENCH_DASK_SCHEDULER"
+CONNECT_TIMEOUT_S = 10.0
+INSTALL_HINT = "pip install 'optbench[dask]'"
+
+
+def run_chunk(configs: Sequence[RunConfig], threads: int | None = None) -> BatchOutput:
+    """A Dask task: run one chunk with the ordinary engine (``threads`` numba threads)."""
+    from optbench.engine import run_many
+
+    if threads is not None:
+        import numba
+
+        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+    return run_many(list(configs))
+
+
+def warm_up() -> dict[str, object]:
+    """Run once per worker: load (or compile) the engine so the first real task is not slow."""
+    import numba
+
+    from optbench.config import build_run_configs
+
+    run_chunk(build_run_configs(["sgd"], "bowl", steps=2), threads=1)
+    return {"pid": os.getpid(), "numba_threads": numba.config.NUMBA_NUM_THREADS}
+
+
+class LocalExecutor:
+    """Chunks one after another in this process; each chunk is parallel over its runs."""
+
+    name = "local"
+
+    def map(self, chunks: Sequence[list[RunConfig]]) -> Iterator[tuple[list, BatchOutput]]:
+        from optbench.engine import run_many
+
+        for chunk in chunks:
+            yield chunk, run_many(chunk)
+
+    def close(self) -> None:
+        pass
+
+
+class DaskExecutor:
+    """Chunks as tasks on a Dask cluster: an existing one (``scheduler``) or a local one.
+
+    A local cluster gets one single-threaded worker process per core, on 127.0.0.1, without
+    dashboard; every worker runs numba with one thread and is warmed up before the sweep.
+    """
+
+    name = "dask"
+
+    def __init__(self, scheduler: str | None = None, workers: int | None = None,
+                 timeout: float = CONNECT_TIMEOUT_S):  # fmt: skip
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError:
+            raise OptbenchError(
+                f"--executor dask needs dask.distributed, which is not installed: {INSTALL_HINT}"
+            ) from None
+        self.cluster = None
+        scheduler = scheduler or os.environ.get(SCHEDULER_ENV) or None
+        if scheduler:
+            try:
+                self.client = Client(scheduler, timeout=timeout)
+            except (OSError, TimeoutError) as exc:
+                raise OptbenchError(
+                    f"cannot reach the Dask scheduler at {scheduler} within {timeout:g} s "
+                    f"({type(exc).__name__}); is `dask scheduler` running there?"
+                ) from None
+        else:
+            self.cluster = LocalCluster(
+                n_workers=workers or os.cpu_count() or 1,
+                threads_per_worker=1,
+                processes=True,
+                host="127.0.0.1",
+                dashboard_address=None,
+                env={"NUMBA_NUM_THREADS": "1"},
+            )
+            self.client = Client(self.cluster)
+        self.client.run(warm_up)
+
+    @property
+    def address(self) -> str:
+        return self.client.scheduler.address
+
+    def map(self, chunks: Sequence[list[RunConfig]]) -> Iterator[tuple[list, BatchOutput]]:
+        """Submit every chunk, then yield them as they complete (any order).
+
+        A worker that dies takes its task with it; the scheduler reruns it on another worker.
+        """
+        from distributed import as_completed
+
+        futures = {self.client.submit(run_chunk, chunk, 1, pure=False): chunk for chunk in chunks}
+        try:
+            for future in as_completed(futures):
+                yield futures[future], future.result()
+        finally:
+            for future in futures:
+                future.cancel()
+
+    def close(self) -> None:
+        self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
+
+
+def make_executor(name: str = "local", scheduler: str | None = None,
+                  workers: int | None = None) -> LocalExecutor | DaskExecutor:  # fmt: skip
+    """The executor called ``name`` (``local`` or ``dask``)."""
+    if name == "local":
+        if scheduler:
+            raise OptbenchError("--scheduler goes with --executor dask")
+        return LocalExecutor()
+    if name == "dask":
+        return DaskExecutor(scheduler, workers)
+    from optbench.errors import unknown_name
+
+    raise unknown_name("executor", name, EXECUTORS)

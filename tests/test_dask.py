@@ -1,0 +1,159 @@
+"""The Dask executor: same numbers as a local sweep, survives a killed worker, clear errors."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+import time
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+import optbench
+from optbench.cli import cli
+from optbench.errors import OptbenchError
+from optbench.executors import SCHEDULER_ENV, DaskExecutor
+
+distributed = pytest.importorskip("distributed")
+
+SWEEP = {
+    "optimizers": ["sgd", "adam", "rmsprop"],
+    "problems": ["rosenbrock", "beale"],
+    "lr": "1e-4..1e-1:6",
+    "seeds": 3,
+    "steps": 3000,
+    "noise": 0.05,
+    "record_every": 500,
+}
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    with distributed.LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=None,
+        env={"NUMBA_NUM_THREADS": "1"},
+    ) as local:
+        yield local
+
+
+@pytest.fixture(scope="module")
+def local_result(tmp_path_factory):
+    return optbench.sweep(**SWEEP, out=tmp_path_factory.mktemp("local") / "s", plots=False)
+
+
+def same_numbers(a: optbench.Result, b: optbench.Result) -> None:
+    pd.testing.assert_frame_equal(a.runs.drop(columns="wall_s"), b.runs.drop(columns="wall_s"))
+    pd.testing.assert_frame_equal(a.history, b.history)
+
+
+def test_a_dask_sweep_equals_the_local_one(cluster, local_result, tmp_path):
+    remote = optbench.sweep(
+        **SWEEP,
+        executor="dask",
+        scheduler=cluster.scheduler_address,
+        out=tmp_path / "dask",
+        plots=False,
+        chunk_size=5,
+    )
+    same_numbers(remote, local_result)
+
+
+def test_the_scheduler_comes_from_the_environment(cluster, monkeypatch):
+    monkeypatch.setenv(SCHEDULER_ENV, cluster.scheduler_address)
+    executor = DaskExecutor()
+    try:
+        assert executor.cluster is None and executor.address == cluster.scheduler_address
+    finally:
+        executor.close()
+
+
+def test_a_killed_worker_loses_nothing(cluster, tmp_path):
+    client = distributed.Client(cluster.scheduler_address)
+    pids = client.run(os.getpid)
+    out = tmp_path / "killed"
+    killed = []
+
+    def kill_one_worker_mid_sweep():
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not list((out / "chunks").glob("*.runs.csv")):
+            time.sleep(0.01)
+        pid = next(iter(pids.values()))
+        os.kill(pid, signal.SIGKILL)
+        killed.append(pid)
+
+    killer = threading.Thread(target=kill_one_worker_mid_sweep)
+    killer.start()
+    remote = optbench.sweep(
+        **{**SWEEP, "steps": 30000},
+        executor="dask",
+        scheduler=cluster.scheduler_address,
+        out=out,
+        plots=False,
+        chunk_size=2,
+    )
+    killer.join()
+    client.close()
+    assert killed, "the worker was never killed"
+    reference = optbench.sweep(**{**SWEEP, "steps": 30000}, out=tmp_path / "ref", plots=False)
+    same_numbers(remote, reference)
+
+
+def test_cli_runs_on_a_cluster(cluster, tmp_path):
+    result = CliRunner().invoke(
+        cli,
+        [
+            "sweep",
+            "-o",
+            "sgd",
+            "-p",
+            "bowl",
+            "--lr",
+            "0.01,0.1",
+            "--steps",
+            "200",
+            "--executor",
+            "dask",
+            "--scheduler",
+            cluster.scheduler_address,
+            "--out",
+            str(tmp_path / "c"),
+            "--no-plots",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert len(pd.read_csv(tmp_path / "c" / "runs.csv")) == 2
+
+
+def test_an_unreachable_scheduler_is_a_clear_error():
+    with pytest.raises(
+        OptbenchError, match=r"cannot reach the Dask scheduler at tcp://127\.0\.0\.1:9"
+    ):
+        DaskExecutor("tcp://127.0.0.1:9", timeout=1)
+    result = CliRunner().invoke(
+        cli,
+        [
+            "sweep",
+            "-o",
+            "sgd",
+            "-p",
+            "bowl",
+            "--executor",
+            "local",
+            "--scheduler",
+            "tcp://127.0.0.1:9",
+        ],
+    )
+    assert result.exit_code == 2 and "--scheduler goes with --executor dask" in result.stderr
+
+
+def test_missing_dask_says_how_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "distributed", None)
+    with pytest.raises(OptbenchError, match=r"pip install 'optbench\[dask\]'"):
+        DaskExecutor()
