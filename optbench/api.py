@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from optbench.config import DEFAULT_BOUND, DEFAULT_PROBLEM, DEFAULT_STEPS, build_run_configs
+from optbench.config import DEFAULT_BOUND, DEFAULT_PROBLEM, build_run_configs
+from optbench.problems import get_problem
 from optbench.results import (
     HISTORY_CSV,
     RUNS_CSV,
@@ -46,6 +47,10 @@ class Result:
 
     def summary(self) -> pd.DataFrame:
         """The terminal table: optimizer, lr, final gap, distance to minimum, steps to 1e-3."""
+        if "test_accuracy" in self.runs:  # a network problem
+            from optbench.network_results import network_summary
+
+            return network_summary(self.runs)
         columns = {
             "optimizer": "optimizer",
             "lr": "lr",
@@ -63,13 +68,13 @@ class Result:
 
 
 def run(
-    optimizer: str | Sequence[str] = "adam",
+    optimizer: str | Sequence[str] | None = None,
     problem: str = DEFAULT_PROBLEM,
     *,
     lr: float | Mapping[str, float] | None = None,
     hp: Mapping[str, float] | None = None,
     preset: str = "torch",
-    steps: int = DEFAULT_STEPS,
+    steps: int | None = None,
     start: Sequence[float] | str | None = None,
     seed: int | Sequence[int] = 0,
     noise: float = 0.0,
@@ -80,6 +85,15 @@ def run(
     plots: bool = True,
     svg: bool = False,
     results_root: str | os.PathLike = "results",
+    model: str | None = None,
+    hidden: str | Sequence[int] | None = None,
+    activation: str | None = None,
+    loss: str | None = None,
+    init: str | None = None,
+    l2: float | None = None,
+    epochs: int | None = None,
+    batch_size: int | None = None,
+    data_dir: str | os.PathLike | None = None,
 ) -> Result:
     """Run one or more optimizers on one problem and (by default) write a run folder.
 
@@ -93,9 +107,28 @@ def run(
     ``hp`` sets other hyperparameters by name (``{"beta1": 0.95}``, or ``{"adam.beta1": 0.95}``
     for one optimizer). ``out`` names the run folder; without it a new folder
     ``results/<UTC time>-<problem>-<optimizers>/`` is made. ``save=False`` writes nothing.
+
+    Network problems (``optbench list problems``) take ``model`` ("mlp" or "perceptron"),
+    ``hidden`` sizes, ``activation``, ``loss``, ``init``, ``l2``, ``epochs``, ``batch_size``
+    (None: the problem's default) and ``data_dir`` for MNIST-style IDX files; ``steps`` is then
+    derived from the epochs.
     """
     started = utc_now()
-    names = [optimizer] if isinstance(optimizer, str) else list(optimizer)
+    network = {
+        "model": model,
+        "hidden": hidden,
+        "activation": activation,
+        "loss": loss,
+        "init": init,
+        "l2": l2,
+        "epochs": epochs,
+        "batch_size": batch_size,
+    }
+    is_network = get_problem(problem).family == "network"
+    if optimizer is None:
+        names = [] if is_network else ["adam"]
+    else:
+        names = [optimizer] if isinstance(optimizer, str) else list(optimizer)
     seeds = [seed] if isinstance(seed, int) else list(seed)
     configs = build_run_configs(
         names,
@@ -109,14 +142,21 @@ def run(
         noise=noise,
         record_every=record_every,
         bound=bound,
+        network=network,
     )
     folder = None
     if save:
-        label = f"{configs[0].problem.replace(':', '_')}-{'-'.join(dict.fromkeys(names))}"
+        used = dict.fromkeys(c.optimizer for c in configs)
+        label = f"{configs[0].problem.replace(':', '_')}-{'-'.join(used)}"
         folder = prepare_folder(out, label[:80], results_root)
+    if is_network:
+        from optbench.network_results import run_and_write
+
+        return run_and_write(
+            configs, folder, data_dir=data_dir, plots=plots, svg=svg, started=started
+        )
 
     from optbench.engine import run_many
-    from optbench.problems import get_problem
 
     output = run_many(configs)
     surfaces = [get_problem(c.problem) for c in configs]
@@ -137,12 +177,17 @@ def run(
     return result
 
 
-def plot(folder: str | os.PathLike, svg: bool = False) -> list[Path]:
-    """Redraw the figures of a finished run folder from its CSVs (no recomputing)."""
+def plot(folder: str | os.PathLike, svg: bool = False, smoothing: float = 0.0) -> list[Path]:
+    """Redraw the figures of a finished run folder from its CSVs (no recomputing).
+
+    ``smoothing`` in [0, 1) is an EMA weight applied to network loss/accuracy curves."""
+    from optbench.errors import OptbenchError
     from optbench.plots import draw_run_figures
 
+    if not 0.0 <= smoothing < 1.0:
+        raise OptbenchError(f"smooth={smoothing:g} must be in [0, 1)")
     runs, history, _ = read_results(folder)
-    return draw_run_figures(runs, history, Path(folder), svg=svg)
+    return draw_run_figures(runs, history, Path(folder), svg=svg, smoothing=smoothing)
 
 
 def load(folder: str | os.PathLike) -> Result:
