@@ -38,6 +38,7 @@ MODELS = ("mlp", "perceptron")
 TRUTH_TABLES = ("and", "or", "nand", "xor")
 GENERATED = ("spirals", "moons", "circles", "blobs")
 IDX_DATASETS = ("mnist", "fashion-mnist")
+DIGITS_ROWS = 1797  # images in the shipped digits set (optbench/data/digits.npz)
 
 ACCURACY_TARGETS = (0.75, 0.9, 0.95, 0.99)
 """Test accuracies whose first epoch every network run records (``epochs_to_<acc>``)."""
@@ -106,7 +107,7 @@ class NetworkSpec:
         if self.dataset in IDX_DATASETS:
             limit = int(self.params.get("n", 0))
             return min(limit, 60000) if limit > 0 else 60000
-        n = int(self.params["n"])
+        n = DIGITS_ROWS if self.dataset == "digits" else int(self.params["n"])
         return n - held_out_rows(n, self.params["test_fraction"])
 
     def gap(self, loss: float) -> float:
