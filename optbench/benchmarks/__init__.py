@@ -1,0 +1,1 @@
+"""Speed benchmarks (``make bench``): ratios measured side by side, printed, never asserted."""
