@@ -22,6 +22,13 @@ BLAS wins on both, by 5× on the large net. The loops compiled in 1.1 s, np.dot 
 feared ~5 s did not appear with scipy installed). BLAS results were bit-identical with
 OPENBLAS_NUM_THREADS=1 and 2 (its gemm never splits a dot product across threads), so runs stay
 reproducible whatever the thread count; tests/test_networks.py checks it.
+
+Compile budget: the whole network family (this module + ``network_engine``) compiles in 15–19 s
+the first time on this 2-core machine (numba's parfor pass on the thin ``prange`` wrapper is
+~5 s of it; numba specialised ``_record`` and ``output_loss`` twice on literal arguments until
+they were passed as variables, which had cost 6 s more) and loads from the cache in ~0.5 s.
+Per step on the small net, ~60% of a forward/backward is the 1,024 ``tanh`` calls (libm,
+8.7 µs per 1,024; an expm1 form was 6.7 µs, not worth its rounding).
 """
 
 from __future__ import annotations
