@@ -16,23 +16,21 @@ from typing import TYPE_CHECKING
 from optbench.config import (
     DEFAULT_BOUND,
     DEFAULT_PROBLEM,
-    DEFAULT_STEPS,
     SweepConfig,
     build_run_configs,
 )
 from optbench.errors import OptbenchError
+from optbench.problems import get_problem
 from optbench.results import (
     BEST_CSV,
     HISTORY_CSV,
     MANIFEST_JSON,
     RANKING_CSV,
     RUNS_CSV,
-    history_frame,
     manifest,
     order_columns,
     prepare_folder,
     read_results,
-    runs_frame,
     target_column,
     utc_now,
     write_csv,
@@ -60,6 +58,10 @@ class Result:
 
     def summary(self) -> pd.DataFrame:
         """The terminal table: optimizer, lr, final gap, distance to minimum, steps to 1e-3."""
+        if "test_accuracy" in self.runs:  # a network problem
+            from optbench.network_results import network_summary
+
+            return network_summary(self.runs)
         columns = {
             "optimizer": "optimizer",
             "lr": "lr",
@@ -77,13 +79,13 @@ class Result:
 
 
 def run(
-    optimizer: str | Sequence[str] = "adam",
+    optimizer: str | Sequence[str] | None = None,
     problem: str = DEFAULT_PROBLEM,
     *,
     lr: float | Mapping[str, float] | None = None,
     hp: Mapping[str, float] | None = None,
     preset: str = "torch",
-    steps: int = DEFAULT_STEPS,
+    steps: int | None = None,
     start: Sequence[float] | str | None = None,
     seed: int | Sequence[int] = 0,
     noise: float = 0.0,
@@ -94,6 +96,15 @@ def run(
     plots: bool = True,
     svg: bool = False,
     results_root: str | os.PathLike = "results",
+    model: str | None = None,
+    hidden: str | Sequence[int] | None = None,
+    activation: str | None = None,
+    loss: str | None = None,
+    init: str | None = None,
+    l2: float | None = None,
+    epochs: int | None = None,
+    batch_size: int | None = None,
+    data_dir: str | os.PathLike | None = None,
 ) -> Result:
     """Run one or more optimizers on one problem and (by default) write a run folder.
 
@@ -107,9 +118,28 @@ def run(
     ``hp`` sets other hyperparameters by name (``{"beta1": 0.95}``, or ``{"adam.beta1": 0.95}``
     for one optimizer). ``out`` names the run folder; without it a new folder
     ``results/<UTC time>-<problem>-<optimizers>/`` is made. ``save=False`` writes nothing.
+
+    Network problems (``optbench list problems``) take ``model`` ("mlp" or "perceptron"),
+    ``hidden`` sizes, ``activation``, ``loss``, ``init``, ``l2``, ``epochs``, ``batch_size``
+    (None: the problem's default) and ``data_dir`` for MNIST-style IDX files; ``steps`` is then
+    derived from the epochs.
     """
     started = utc_now()
-    names = [optimizer] if isinstance(optimizer, str) else list(optimizer)
+    network = {
+        "model": model,
+        "hidden": hidden,
+        "activation": activation,
+        "loss": loss,
+        "init": init,
+        "l2": l2,
+        "epochs": epochs,
+        "batch_size": batch_size,
+    }
+    is_network = get_problem(problem).family == "network"
+    if optimizer is None:
+        names = [] if is_network else ["adam"]
+    else:
+        names = [optimizer] if isinstance(optimizer, str) else list(optimizer)
     seeds = [seed] if isinstance(seed, int) else list(seed)
     configs = build_run_configs(
         names,
@@ -123,18 +153,26 @@ def run(
         noise=noise,
         record_every=record_every,
         bound=bound,
+        network=network,
     )
     folder = None
     if save:
-        label = f"{configs[0].problem.replace(':', '_')}-{'-'.join(dict.fromkeys(names))}"
+        used = dict.fromkeys(c.optimizer for c in configs)
+        label = f"{configs[0].problem.replace(':', '_')}-{'-'.join(used)}"
         folder = prepare_folder(out, label[:80], results_root)
-
     from optbench.engine import run_many
+    from optbench.results import frames
 
-    output = run_many(configs)
-    runs = runs_frame(configs, output)
-    history = history_frame(configs, output)
+    keep_path = False
+    if is_network and plots and folder is not None:
+        from optbench.network_results import path_fits_in_memory
+
+        keep_path = path_fits_in_memory(configs)
+    output = run_many(configs, data_dir=data_dir, keep_path=keep_path)
+    runs, history = frames(configs, output)
     command_config = {"kind": "run", "runs": [c.to_dict() for c in configs]}
+    if data_dir is not None:
+        command_config["data_dir"] = str(data_dir)
     data = manifest(command_config, started, "run", [c.seed for c in configs])
     result = Result(runs=runs, history=history, manifest=data, folder=folder)
     if folder is not None:
@@ -143,6 +181,11 @@ def run(
         if plots:
             from optbench.plots import draw_run_figures
 
+            if is_network:  # the data, boundaries and weight paths the figures draw
+                from optbench.network_results import figure_frames
+
+                for name, frame in figure_frames(configs, output, data_dir).items():
+                    write_csv(frame, folder / name)
             result.figures = draw_run_figures(runs, history, folder, svg=svg)
         data["finished_utc"] = utc_now()
         write_manifest(folder, data)
@@ -278,12 +321,16 @@ def _set_workers(workers: int | None) -> None:
     numba.set_num_threads(int(workers))
 
 
-def plot(folder: str | os.PathLike, svg: bool = False) -> list[Path]:
-    """Redraw the figures of a finished run folder from its CSVs (no recomputing)."""
+def plot(folder: str | os.PathLike, svg: bool = False, smoothing: float = 0.0) -> list[Path]:
+    """Redraw the figures of a finished run folder from its CSVs (no recomputing).
+
+    ``smoothing`` in [0, 1) is an EMA weight applied to network loss/accuracy curves."""
     from optbench.plots import draw_run_figures
 
+    if not 0.0 <= smoothing < 1.0:
+        raise OptbenchError(f"smooth={smoothing:g} must be in [0, 1)")
     runs, history, _ = read_results(folder)
-    return draw_run_figures(runs, history, Path(folder), svg=svg)
+    return draw_run_figures(runs, history, Path(folder), svg=svg, smoothing=smoothing)
 
 
 def load(folder: str | os.PathLike) -> Result:

@@ -118,8 +118,11 @@ def cli() -> None:
     \b
     optbench run --optimizer adam
     optbench run -o sgd -o momentum -o adagrad -o adam --problem bowl
+    optbench run --problem spirals -o sgd -o momentum -o adam
+    optbench run --problem xor --model perceptron
     optbench list optimizers
     optbench plot results/<run>
+    optbench data fetch fashion-mnist
     """
 
 
@@ -160,7 +163,11 @@ def cli() -> None:
     show_default=True,
     help="Formulas and defaults of torch.optim or of Keras 3.",
 )
-@click.option("--steps", default=DEFAULT_STEPS, show_default=True, help="Number of updates.")
+@click.option(
+    "--steps",
+    type=int,
+    help=f"Number of updates (surfaces; networks train for --epochs). [default: {DEFAULT_STEPS}]",
+)
 @click.option("--start", metavar="X,Y", help="Start point. [default: the problem's classic start]")
 @click.option(
     "--seed",
@@ -196,6 +203,35 @@ def cli() -> None:
 )
 @click.option("--svg", is_flag=True, help="Also write every figure as SVG.")
 @click.option("--no-plots", is_flag=True, help="Write CSVs and manifest only.")
+@click.option(
+    "--model",
+    metavar="mlp|perceptron",
+    help="Networks: a multilayer perceptron, or Rosenblatt's perceptron. [default: mlp]",
+)
+@click.option(
+    "--hidden",
+    metavar="SIZES",
+    help="Networks: hidden layer sizes, e.g. 100 or 64,32 (0: none). [default: the problem's]",
+)
+@click.option(
+    "--activation",
+    metavar="NAME",
+    help="Networks: hidden activation: sigmoid, tanh, relu, leaky_relu. [default: the problem's]",
+)
+@click.option(
+    "--loss",
+    metavar="NAME",
+    help="Networks: output + loss: cross_entropy (softmax), bce (sigmoid), mse (identity).",
+)
+@click.option("--init", metavar="NAME", help="Networks: weight init: xavier, he, normal.")
+@click.option("--l2", type=float, help="Networks: L2 penalty λ, adds ½λΣw² to the loss. [0]")
+@click.option("--epochs", type=int, help="Networks: passes over the training set.")
+@click.option("--batch-size", type=int, help="Networks: examples per minibatch.")
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False),
+    help="MNIST / Fashion-MNIST: folder with the four IDX files. [default: the fetch cache]",
+)
 def run(
     optimizers,
     problem,
@@ -211,19 +247,35 @@ def run(
     out,
     svg,
     no_plots,
+    model,
+    hidden,
+    activation,
+    loss,
+    init,
+    l2,
+    epochs,
+    batch_size,
+    data_dir,
 ) -> None:
     """Run optimizers on one problem: summary table, CSVs, trajectory and loss figures.
+
+    Network problems (and, or, nand, xor, spirals, moons, circles, blobs, digits, mnist,
+    fashion-mnist) train a network with the same optimizers: loss/accuracy curves, decision
+    regions (2-D data) and the weight-space path.
 
     \b
     optbench run --optimizer adam
     optbench run -o sgd -o momentum -o adagrad -o adam --problem bowl --start -7,2 --steps 30 \\
         --lr sgd=0.95 --lr momentum=0.1 --lr adagrad=1.5 --lr adam=0.3
     optbench run -o adam --preset keras --hp beta1=0.95 --problem rosenbrock --lr 0.01
+    optbench run --problem xor --model perceptron
+    optbench run --problem xor --model mlp --hidden 2 --activation sigmoid -o sgd -o adam
+    optbench run --problem digits --hidden 100 --activation relu --optimizer adam --epochs 20
     """
     from optbench import api
 
     result = api.run(
-        _names(optimizers) or ["adam"],
+        _names(optimizers) or None,
         problem,
         lr=_lr_option(lrs),
         hp=_assignments(hps, "--hp"),
@@ -237,13 +289,27 @@ def run(
         out=out,
         plots=not no_plots,
         svg=svg,
+        model=model,
+        hidden=hidden,
+        activation=activation,
+        loss=loss,
+        init=init,
+        l2=l2,
+        epochs=epochs,
+        batch_size=batch_size,
+        data_dir=data_dir,
     )
     click.echo(_table(result.summary()))
+    if "test_accuracy" in result.runs:
+        from optbench.network_results import verdicts
+
+        for line in verdicts(result.runs):
+            click.echo(line)
     click.echo(
         f"\nwrote {result.folder}/ ({', '.join(p.name for p in result.figures) or 'no figures'})"
     )
     diverged = result.runs[result.runs["diverged"]]
-    if len(diverged):
+    if len(diverged) and "test_accuracy" not in result.runs:
         names = ", ".join(f"{r.optimizer} (step {r.diverged_step})" for r in diverged.itertuples())
         click.echo(f"diverged: {names}", err=True)
 
@@ -277,7 +343,10 @@ def list_problems() -> None:
     from optbench.problems import PROBLEMS
 
     width = max(map(len, PROBLEMS))
+    click.echo("2-D surfaces:")
     for name, spec in PROBLEMS.items():
+        if spec.family == "network":
+            continue
         (x0, x1), (y0, y1) = spec.window
         minima = ", ".join(f"({x:g}, {y:g})" for x, y in spec.minima) or "none (unbounded below)"
         fstar = "—" if spec.fstar is None else f"{spec.fstar:.6g}"
@@ -287,16 +356,35 @@ def list_problems() -> None:
             f"({spec.start[0]:g}, {spec.start[1]:g})  minima {minima}  f* {fstar}"
             + (f"  params {dict(spec.params)}" if spec.params else "")
         )
+    click.echo("\nnetworks (data sets; parameters as spirals:noise=0.2):")
+    for name, spec in PROBLEMS.items():
+        if spec.family != "network":
+            continue
+        hidden = "-".join(map(str, spec.hidden))
+        click.echo(f"{name:<{width}}  {spec.summary}")
+        params = " ".join(f"{k}={v:g}" for k, v in spec.params.items())
+        click.echo(
+            f"{'':<{width}}    {spec.features} inputs, {spec.classes} classes; default MLP "
+            f"hidden {hidden} {spec.activation}, {spec.loss}, {spec.epochs} epochs, "
+            f"batch {spec.batch_size}" + (f"  params {params}" if params else "")
+        )
 
 
 @cli.command(context_settings=CONTEXT)
 @click.argument("folder", type=click.Path(exists=True, file_okay=False))
 @click.option("--svg", is_flag=True, help="Also write every figure as SVG.")
-def plot(folder, svg) -> None:
+@click.option(
+    "--smooth",
+    default=0.0,
+    show_default=True,
+    metavar="W",
+    help="Networks: EMA weight in [0, 1) smoothing the loss and accuracy curves.",
+)
+def plot(folder, svg, smooth) -> None:
     """Redraw the figures of a finished run folder from its CSVs."""
     from optbench import api
 
-    written = api.plot(folder, svg=svg)
+    written = api.plot(folder, svg=svg, smoothing=smooth)
     click.echo(f"wrote {', '.join(str(p) for p in written)}")
 
 
@@ -501,6 +589,45 @@ def _lr_grid(values: tuple[str, ...]) -> str | dict[str, str] | None:
     if (named and len(named) != len(values)) or (not named and len(values) > 1):
         raise InputError("--lr takes either one grid for all, or NAME=GRID per optimizer")
     return _grid_assignments(values, "--lr") if named else values[0]
+
+
+@cli.group(context_settings=CONTEXT)
+def data() -> None:
+    """Data sets for the network problems: download MNIST / Fashion-MNIST once."""
+
+
+@data.command(name="fetch")
+@click.argument("name")
+@click.option(
+    "--url",
+    metavar="URL",
+    help="Folder URL to download the four IDX files from (a mirror). "
+    "[default: $OPTBENCH_DATA_URL, else the publisher's]",
+)
+def data_fetch(name, url) -> None:
+    """Download NAME (mnist, fashion-mnist), verify SHA-256 checksums, keep it in the cache.
+
+    \b
+    optbench data fetch fashion-mnist
+    optbench run --problem fashion-mnist
+    """
+    from optbench.fetch import fetch
+
+    folder = fetch(name, url, progress=lambda f: click.echo(f"  downloaded and verified {f}"))
+    click.echo(f"{name}: four IDX files verified in {folder}")
+    click.echo(f"next: optbench run --problem {name}")
+
+
+@data.command(name="path")
+@click.argument("name")
+def data_path(name) -> None:
+    """Print the cache folder where 'data fetch NAME' stores NAME."""
+    from optbench.errors import unknown_name
+    from optbench.fetch import SOURCES, dataset_cache
+
+    if name not in SOURCES:
+        raise unknown_name("data set", name, SOURCES)
+    click.echo(dataset_cache(name))
 
 
 def main() -> None:

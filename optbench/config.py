@@ -19,8 +19,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 
 from optbench.errors import OptbenchError, unknown_name
-from optbench.optimizers import PRESETS, get_optimizer
+from optbench.optimizers import PRESETS, Hyper, OptimizerSpec, get_optimizer
 from optbench.problems import get_problem
+from optbench.problems.networks import NetworkOptions, resolve_network
 
 DEFAULT_PROBLEM = "beale"  # the surface of the classic optimizer animations
 DEFAULT_STEPS = 10_000  # enough for every default lr to show where it is going on Beale
@@ -43,6 +44,8 @@ class RunConfig:
     noise: float = 0.0
     record_every: int = 1
     bound: float = DEFAULT_BOUND
+    network: NetworkOptions | None = None
+    """How a network problem's model is built and trained; None for surfaces."""
 
     @property
     def lr(self) -> float:
@@ -56,12 +59,20 @@ class RunConfig:
     def run_id(self) -> str:
         """12 hex digits of the sha256 of the canonical JSON of everything that sets the numbers
         (cached: a sweep asks for it many times, and the config never changes)."""
-        fields = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        fields = self._fields()
         payload = json.dumps(fields, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(payload.encode()).hexdigest()[:12]
 
+    def _fields(self) -> dict:
+        fields = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        if self.network is None:  # surface run_ids stay what they were before networks existed
+            del fields["network"]
+        else:
+            fields["network"] = asdict(self.network)
+        return fields
+
     def to_dict(self) -> dict:
-        return {"run_id": self.run_id, **asdict(self)}
+        return {"run_id": self.run_id, **self._fields()}
 
 
 def parse_start(text: str) -> tuple[float, float]:
@@ -177,8 +188,24 @@ def _list(value: object) -> list:
 
 SWEEP_KEYS = (
     "problems", "optimizers", "lr", "hp", "preset", "steps", "seeds", "noise", "start",
-    "record_every", "bound", "tune", "final_seeds",
+    "record_every", "bound", "tune", "final_seeds", "network",
 )  # fmt: skip
+NETWORK_KEYS = ("model", "hidden", "activation", "loss", "init", "l2", "epochs", "batch_size")
+
+PERCEPTRON_RULE = OptimizerSpec(
+    name="perceptron",
+    kernel="sgd",
+    hypers=(Hyper("lr", "positive", "learning rate"),),
+    defaults={"torch": {"lr": 1.0}, "keras": {"lr": 1.0}},
+    slots=1,
+    summary="Rosenblatt's rule w ← w + lr·(y − ŷ)·x: the perceptron model's own learner",
+)
+"""Not a registered optimizer (it only makes sense for ``model = "perceptron"``), but it goes
+through the same grid, validation and run_id machinery as one."""
+
+
+def optimizer_spec(name: str) -> OptimizerSpec:
+    return PERCEPTRON_RULE if name == "perceptron" else get_optimizer(name)
 
 
 @dataclass(frozen=True)
@@ -197,6 +224,9 @@ class SweepConfig:
     bound: float = DEFAULT_BOUND
     tune: tuple[str, ...] = ()
     final_seeds: tuple[int, ...] = ()
+    network: tuple[
+        tuple[str, object], ...
+    ] = ()  # network choices as given (problem defaults fill in)
     history_rows: int = field(default=SWEEP_HISTORY_ROWS, compare=False)
 
     @classmethod
@@ -219,17 +249,28 @@ class SweepConfig:
         )
         if not problems:
             raise OptbenchError(f"{where('problems')}name at least one problem")
-        table = raw.get("optimizers", "adam")
+        network, models = _network_choices(raw, problems, where)
+        table = raw.get("optimizers", "perceptron" if "perceptron" in models else "adam")
         if isinstance(table, Mapping):
             per_optimizer = {str(k): v for k, v in table.items()}
         else:
             per_optimizer = {str(name): {} for name in _list(table)}
         if not per_optimizer:
             raise OptbenchError(f"{where('optimizers')}name at least one optimizer")
+        if "perceptron" in models and set(per_optimizer) != {"perceptron"}:
+            raise OptbenchError(
+                f"{where('optimizers')}the perceptron learns by its own rule "
+                "(w ← w + lr·(y − ŷ)·x), not by an optimizer: drop -o, or use --model mlp to "
+                "compare optimizers"
+            )
+        if "perceptron" in per_optimizer and "perceptron" not in models:
+            raise OptbenchError(
+                f"{where('optimizers')}'perceptron' is a model: use --model perceptron"
+            )
         where_name = (lambda n: f"optimizers.{n}") if isinstance(table, Mapping) else None
         specs = {
             name: _located(
-                where, where_name(name) if where_name else "optimizers", get_optimizer, name
+                where, where_name(name) if where_name else "optimizers", optimizer_spec, name
             )
             for name in per_optimizer
         }
@@ -255,6 +296,11 @@ class SweepConfig:
                     raise OptbenchError(f"{where(key)}{error}")
                 axes[name][hname] = parse_axis(value, key, where)
                 origin[(name, hname)] = key
+        if len(problems) == 1:  # a truth table suggests its lrs (sgd 1.0 learns XOR, 1e-2 barely)
+            suggested = getattr(get_problem(problems[0]), "suggested_lr", {})
+            for name in specs:
+                if "lr" not in axes[name] and name in suggested:
+                    axes[name]["lr"] = (float(suggested[name]),)
         for (name, hname), key in origin.items():  # each value alone, so the error names its key
             hyper = specs[name].hypers[specs[name].hyper_names.index(hname)]
             for value in axes[name][hname]:
@@ -306,6 +352,7 @@ class SweepConfig:
             bound=bound[0],
             tune=tune,
             final_seeds=final_seeds,
+            network=network,
             history_rows=history_rows,
         )
         sweep.points(where)  # resolve every grid point once: impossible values fail now
@@ -315,7 +362,7 @@ class SweepConfig:
         """Resolved hyperparameters of every grid point, per (optimizer, preset)."""
         resolved = {}
         for name, named_axes in self.axes:
-            spec = get_optimizer(name)
+            spec = optimizer_spec(name)
             names = [h for h, _ in named_axes]
             for preset in self.presets:
                 grid = []
@@ -333,16 +380,34 @@ class SweepConfig:
         chosen = starts.get(problem, starts.get("*"))
         return chosen if chosen is not None else tuple(float(v) for v in get_problem(problem).start)
 
+    def network_options(self, problem: str) -> NetworkOptions | None:
+        """The resolved network of a network problem (None for a surface)."""
+        spec = get_problem(problem)
+        return resolve_network(spec, **dict(self.network)) if spec.family == "network" else None
+
     def cells(self) -> list[tuple[str, str, float, int, str]]:
-        """(problem, preset, noise, steps, optimizer): what tuning picks one point for."""
-        return list(
-            itertools.product(self.problems, self.presets, self.noise, self.steps, self.optimizers)
-        )
+        """(problem, preset, noise, steps, optimizer): what tuning picks one point for.
+
+        Noise and steps are surface axes; a network's steps follow from its epochs."""
+        cells = []
+        for problem in self.problems:
+            options = self.network_options(problem)
+            if options is None:
+                noise, steps = self.noise, self.steps
+            else:
+                noise, steps = (0.0,), (get_problem(problem).steps(options),)
+            cells += itertools.product([problem], self.presets, noise, steps, self.optimizers)
+        return cells
 
     def _runs(self, cell, hps: Iterable[dict[str, float]], seeds: Iterable[int]) -> list[RunConfig]:
         problem, preset, noise, steps, name = cell
-        names = get_optimizer(name).hyper_names
-        record_every = self.record_every or max(1, steps // self.history_rows)
+        names = optimizer_spec(name).hyper_names
+        options = self.network_options(problem)
+        if options is None:
+            start = self.start_for(problem)
+            record_every = self.record_every or max(1, steps // self.history_rows)
+        else:  # networks record every k-th *epoch*, all of them by default
+            start, record_every = (), self.record_every or 1
         return [
             RunConfig(
                 problem=problem,
@@ -351,10 +416,11 @@ class SweepConfig:
                 hp=tuple((k, hp[k]) for k in names),
                 seed=seed,
                 steps=steps,
-                start=self.start_for(problem),
+                start=start,
                 noise=noise,
                 record_every=record_every,
                 bound=self.bound,
+                network=options,
             )
             for hp in hps
             for seed in seeds
@@ -415,10 +481,55 @@ class SweepConfig:
         return "\n".join(lines)
 
 
-def _located(where: Where, key: str, function: Callable, *args: object):
-    """``function(*args)``, with any user error prefixed by where ``key`` was written."""
+def _network_choices(
+    raw: Mapping[str, object], problems: Sequence[str], where: Where
+) -> tuple[tuple[tuple[str, object], ...], set[str]]:
+    """The ``network`` table (model, hidden, activation, ...), checked against every network
+    problem of the sweep; returns it as sorted pairs and the set of models it makes."""
+    given = raw.get("network") or {}
+    if not isinstance(given, Mapping):
+        raise OptbenchError(f"{where('network')}network must be a table of model settings")
+    for key in given:
+        if key not in NETWORK_KEYS:
+            raise OptbenchError(
+                f"{where('network')}{unknown_name('network setting', key, NETWORK_KEYS)}"
+            )
+    choices = {
+        k: (tuple(v) if isinstance(v, list) else v) for k, v in given.items() if v is not None
+    }
+    networks = [p for p in problems if get_problem(p).family == "network"]
+    surfaces = [p for p in problems if p not in networks]
+    if choices and not networks:
+        flags = ", ".join("--" + k.replace("_", "-") for k in sorted(choices))
+        raise OptbenchError(
+            f"{where('network')}{flags}: network options; '{surfaces[0]}' is a 2-D surface"
+        )
+    models = {
+        _located(where, "network", resolve_network, get_problem(p), **choices).model
+        for p in networks
+    }
+    if "perceptron" in models and surfaces:
+        raise OptbenchError(f"{where('network')}the perceptron model needs network problems only")
+    if networks and not surfaces:
+        surface_only = {
+            "steps": "a network trains for --epochs, not --steps",
+            "start": f"--start applies to 2-D surfaces; '{networks[0]}' is a network",
+        }
+        for key, why in surface_only.items():
+            if raw.get(key) is not None:
+                raise OptbenchError(f"{where(key)}{why}")
+        if any(v != 0 for v in _list(raw.get("noise", 0.0))):
+            raise OptbenchError(
+                f"{where('noise')}--noise is gradient noise on 2-D surfaces; for noisier data use "
+                f"--problem {get_problem(networks[0]).name}:noise=VALUE"
+            )
+    return tuple(sorted(choices.items())), models
+
+
+def _located(where: Where, key: str, function: Callable, *args: object, **kwargs: object):
+    """``function(*args, **kwargs)``, with any user error prefixed by where ``key`` was written."""
     try:
-        return function(*args)
+        return function(*args, **kwargs)
     except OptbenchError as exc:
         raise OptbenchError(f"{where(key)}{exc}") from None
 
@@ -496,29 +607,32 @@ def build_run_configs(
     lr: float | Mapping[str, float] | None = None,
     hp: Mapping[str, float] | None = None,
     preset: str = "torch",
-    steps: int = DEFAULT_STEPS,
+    steps: int | None = None,
     start: Sequence[float] | str | None = None,
     seeds: Iterable[int] = (0,),
     noise: float = 0.0,
     record_every: int | None = None,
     bound: float = DEFAULT_BOUND,
+    network: Mapping[str, object] | None = None,
 ) -> list[RunConfig]:
     """The runs of ``optbench run``: one per optimizer × seed, one value per setting.
 
     ``lr`` is one value for all, a {optimizer: lr} mapping, or None for each default.
-    ``record_every`` None keeps about ``HISTORY_ROWS`` history rows per run.
+    ``record_every`` None keeps about ``HISTORY_ROWS`` history rows per run (every epoch for a
+    network). ``network`` holds a network problem's choices (model, hidden, activation, loss,
+    init, l2, epochs, batch_size; None means the problem's default).
     """
     raw: dict[str, object] = {
         "problems": [problem],
-        "optimizers": list(dict.fromkeys(optimizers)),
         "preset": preset,
-        "steps": steps,
         "seeds": [*seeds],
-        "noise": noise,
         "bound": bound,
+        "network": {k: v for k, v in (network or {}).items() if v is not None},
     }
-    for key, value in (("lr", lr), ("hp", hp or None), ("start", start),
-                       ("record_every", record_every)):  # fmt: skip
+    optimizers = list(dict.fromkeys(optimizers))
+    for key, value in (("optimizers", optimizers or None), ("lr", lr), ("hp", hp or None),
+                       ("start", start), ("record_every", record_every), ("steps", steps),
+                       ("noise", noise or None)):  # fmt: skip
         if value is not None:
             raw[key] = value
     sweep = SweepConfig.from_raw(raw, history_rows=HISTORY_ROWS)

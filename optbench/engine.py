@@ -214,11 +214,20 @@ def run_surface_group(
     )
 
 
-def run_many(configs) -> BatchOutput:
+def run_many(configs, data_dir=None, keep_path: bool = False):
     """Run every config; groups of one (optimizer, problem) share a parallel kernel call.
 
     The output rows follow ``configs`` order whatever the grouping, so callers never see it.
+    Network configs go to the network engine (``data_dir``: where IDX data sets live;
+    ``keep_path``: keep θ at each recorded epoch); one call takes one family.
     """
+    families = {c.network is not None for c in configs}
+    if len(families) > 1:
+        raise ValueError("run_many takes surface or network configs, not both in one call")
+    if families == {True}:
+        from optbench.network_engine import run_networks
+
+        return run_networks(configs, data_dir=data_dir, keep_path=keep_path)
     from optbench.optimizers import get_optimizer
     from optbench.problems import get_problem
 

@@ -257,15 +257,28 @@ def loss_figure(runs: pd.DataFrame, history: pd.DataFrame, title: str | None = N
 
 
 def draw_run_figures(
-    runs: pd.DataFrame, history: pd.DataFrame, folder: Path, svg: bool = False
+    runs: pd.DataFrame,
+    history: pd.DataFrame,
+    folder: Path,
+    svg: bool = False,
+    smoothing: float = 0.0,
 ) -> list[Path]:
-    """The standard figures of a run folder; one file per figure per problem."""
+    """The standard figures of a run folder; one file per figure per problem.
+
+    ``smoothing`` (an EMA weight in [0, 1)) applies to the network curves."""
+    from optbench.problems import get_problem
+
     written: list[Path] = []
     problems: Sequence[str] = list(runs["problem"].unique())
     for problem in problems:
         sub = runs[runs["problem"] == problem]
         hist = history[history["run_id"].isin(sub["run_id"])]
         suffix = "" if len(problems) == 1 else f"-{problem.replace(':', '_')}"
+        if get_problem(str(problem)).family == "network":
+            from optbench.plots_networks import draw_network_figures
+
+            written += draw_network_figures(sub, hist, folder, suffix, svg, smoothing)
+            continue
         written += save_figure(
             trajectories_figure(sub, hist), folder / f"trajectories{suffix}.png", svg
         )

@@ -187,6 +187,17 @@ def history_frame(configs: Sequence[RunConfig], out: BatchOutput) -> pd.DataFram
     )
 
 
+def frames(configs: Sequence[RunConfig], out: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(runs, history) frames of engine output, whichever problem family produced it."""
+    from optbench.engine import BatchOutput
+
+    if isinstance(out, BatchOutput):
+        return runs_frame(configs, out), history_frame(configs, out)
+    from optbench import network_results
+
+    return network_results.runs_frame(configs, out), network_results.history_frame(configs, out)
+
+
 def _git_commit() -> str | None:
     source = Path(__file__).resolve().parent.parent
     if not (source / ".git").exists():

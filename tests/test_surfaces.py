@@ -13,7 +13,7 @@ from optbench.errors import OptbenchError
 from optbench.problems import PROBLEMS, get_problem
 from optbench.problems.surface_kernels import grid_values, value_and_grad
 
-SURFACES = sorted(PROBLEMS)
+SURFACES = sorted(n for n, spec in PROBLEMS.items() if spec.family == "surface")
 
 
 def evaluate(spec, point):

@@ -1,6 +1,6 @@
-"""Speed benchmarks: ratios measured side by side in one process, printed, never asserted.
+"""Speed benchmarks (``make bench``): ratios measured side by side, printed, never asserted.
 
-Each benchmark compares optbench's general engine against a hand-fused numba loop written
-in the benchmark itself, doing the same arithmetic, so the ratio says what the generality
-(one engine for every optimizer and problem) costs on this machine today.
+Each benchmark compares optbench's general engine against a reference doing the same
+arithmetic — a hand-fused numba loop written in the benchmark itself, plain NumPy, or PyTorch
+where installed — so the ratio says what the generality costs on this machine today.
 """

@@ -1,17 +1,19 @@
-"""Problems optimizers are compared on. One registry for every family (surfaces now; networks
-join it), so names resolve and suggest the same way everywhere. No numba imported here."""
+"""Problems optimizers are compared on. One registry for every family (2-D surfaces, networks
+on data sets), so names resolve and suggest the same way everywhere. No numba imported here.
+A spec's ``family`` ("surface" or "network") tells the engine, results and plots which path."""
 
 from __future__ import annotations
 
 import dataclasses
 
 from optbench.errors import OptbenchError, unknown_name
+from optbench.problems.networks import NETWORKS, NetworkSpec
 from optbench.problems.surfaces import SURFACES, SurfaceSpec
 
-PROBLEMS: dict[str, SurfaceSpec] = dict(SURFACES)
+PROBLEMS: dict[str, SurfaceSpec | NetworkSpec] = {**SURFACES, **NETWORKS}
 
 
-def get_problem(text: str) -> SurfaceSpec:
+def get_problem(text: str) -> SurfaceSpec | NetworkSpec:
     """The problem named by ``text``: a name, optionally with parameters (``rosenbrock:b=1``)."""
     name, *assignments = text.strip().split(":")
     if name not in PROBLEMS:
@@ -37,4 +39,4 @@ def get_problem(text: str) -> SurfaceSpec:
     return dataclasses.replace(spec, params=params)
 
 
-__all__ = ["PROBLEMS", "SurfaceSpec", "get_problem"]
+__all__ = ["PROBLEMS", "NetworkSpec", "SurfaceSpec", "get_problem"]

@@ -1,0 +1,440 @@
+"""The network engine: many training runs at once, one jitted loop per run, the registry's
+optimizer kernels doing the updates.
+
+``network_batch`` is compiled once for the whole network family, with an explicit signature
+taking the optimizer as a first-class function (as ``engine.surface_batch`` does): every
+optimizer, every layer size, activation, loss and initialisation reuses the same machine code
+from numba's disk cache. A ``prange`` over the runs of a group writes only each run's own rows,
+and every random draw (initial weights, minibatch order) comes from the run's seed through
+``optbench/rng.py``, so a run's numbers do not depend on the thread count or its neighbours.
+
+The single-layer perceptron runs through the same kernel: its step output's loss code makes
+``loss_and_grad`` return Rosenblatt's correction −(y − ŷ)·(x, 1) as the "gradient", and with
+one example per batch and plain SGD (no momentum) the update θ ← θ − lr·g *is* the perceptron
+learning rule w ← w + lr·(y − ŷ)·x, b ← b + lr·(y − ŷ). No second engine to compile or trust.
+
+``run_networks`` is the Python side: it groups configs, loads each data set once, allocates the
+outputs and hands back arrays in config order.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+from numba import prange, types
+
+from optbench._jit import UPDATE_FUNCTION, f8_1d, f8_2d, f8_3d, i8_1d, jit
+from optbench.problems.mlp_kernels import (
+    PERCEPTRON,
+    activation_width,
+    eval_buffers,
+    evaluate,
+    gather,
+    init_params,
+    l2_penalty,
+    loss_and_grad,
+    max_width,
+    param_count,
+)
+from optbench.rng import below, seed_state
+
+INIT_STREAM = 2
+BATCH_STREAM = 3
+
+# Columns of a recorded history row.
+R_STEP, R_EPOCH, R_LOSS, R_TRAIN_LOSS, R_TRAIN_ACC, R_TEST_LOSS, R_TEST_ACC = range(7)
+N_REC = 7
+# Columns of the per-run metrics array, then one column per accuracy target.
+(
+    M_FINAL,
+    M_BEST,
+    M_DIVERGED_STEP,
+    M_STEPS_DONE,
+    M_TRAIN_LOSS,
+    M_TRAIN_ACC,
+    M_TEST_LOSS,
+    M_TEST_ACC,
+    M_BEST_TEST_ACC,
+) = range(9)
+N_FIXED_METRICS = 9
+
+_BATCH_ARGS = (
+    i8_1d,  # layer sizes [n_in, h1, ..., n_out]
+    types.int64,  # hidden activation code
+    types.int64,  # output/loss code
+    types.float64,  # L2 coefficient λ (penalty ½λΣw²)
+    i8_1d,  # seeds (R,)
+    types.int64,  # epochs
+    types.int64,  # record every k epochs
+    types.float64,  # divergence bound on |θ|
+    f8_2d,  # train inputs (n, n_in)
+    f8_2d,  # train targets (n, n_out)
+    i8_1d,  # train labels (n,)
+    f8_2d,  # test inputs
+    f8_2d,  # test targets
+    i8_1d,  # test labels
+    f8_1d,  # accuracy targets (T,)
+    f8_3d,  # out: recorded rows (R, rows, N_REC)
+    i8_1d,  # out: rows recorded per run (R,)
+    f8_3d,  # out: θ at each recorded row (R, rows, P), or (R, 0, P) to keep none
+    f8_2d,  # out: final θ (R, P)
+    f8_2d,  # out: metrics (R, N_FIXED_METRICS + T)
+)
+
+_NETWORK_SIGNATURE = types.void(
+    UPDATE_FUNCTION,  # update(theta, grad, state, hp, t)
+    types.int64,  # initialisation code
+    f8_2d,  # hp (R, H)
+    types.int64,  # optimizer state size
+    types.int64,  # batch size
+    *_BATCH_ARGS,
+)
+
+
+@jit
+def _record(
+    r,
+    step,
+    epoch,
+    sizes,
+    act,
+    loss,
+    l2,
+    theta,
+    x,
+    y,
+    labels,
+    xt,
+    yt,
+    labels_t,
+    buffers,
+    rec,
+    rec_rows,
+    path,
+):
+    """Score ``theta`` on the train and test sets into the next row of run ``r``; keep θ."""
+    row = rec_rows[r]
+    rec_rows[r] = row + 1
+    xbuf, ybuf, lbuf, acts = buffers
+    train_loss, train_acc = evaluate(sizes, act, loss, theta, x, y, labels, xbuf, ybuf, lbuf, acts)
+    test_loss, test_acc = evaluate(
+        sizes, act, loss, theta, xt, yt, labels_t, xbuf, ybuf, lbuf, acts
+    )
+    rec[r, row, R_STEP] = step
+    rec[r, row, R_EPOCH] = epoch
+    rec[r, row, R_LOSS] = train_loss + l2_penalty(sizes, theta, l2)
+    rec[r, row, R_TRAIN_LOSS] = train_loss
+    rec[r, row, R_TRAIN_ACC] = train_acc
+    rec[r, row, R_TEST_LOSS] = test_loss
+    rec[r, row, R_TEST_ACC] = test_acc
+    if path.shape[1] > 0:
+        path[r, row, :] = theta
+
+
+@jit
+def _finish(r, diverged_at, steps_done, targets, rec, rec_rows, theta, final, metrics):
+    """Per-run metrics from its recorded rows: final and best values, epochs to each target."""
+    rows = rec_rows[r]
+    last = rows - 1
+    final[r, :] = theta
+    metrics[r, M_FINAL] = rec[r, last, R_LOSS]
+    best = np.inf
+    best_acc = -np.inf
+    for i in range(rows):
+        if rec[r, i, R_LOSS] < best:
+            best = rec[r, i, R_LOSS]
+        if rec[r, i, R_TEST_ACC] > best_acc:
+            best_acc = rec[r, i, R_TEST_ACC]
+    metrics[r, M_BEST] = best if best < np.inf else np.nan
+    metrics[r, M_DIVERGED_STEP] = diverged_at
+    metrics[r, M_STEPS_DONE] = steps_done
+    metrics[r, M_TRAIN_LOSS] = rec[r, last, R_TRAIN_LOSS]
+    metrics[r, M_TRAIN_ACC] = rec[r, last, R_TRAIN_ACC]
+    metrics[r, M_TEST_LOSS] = rec[r, last, R_TEST_LOSS]
+    metrics[r, M_TEST_ACC] = rec[r, last, R_TEST_ACC]
+    metrics[r, M_BEST_TEST_ACC] = best_acc
+    for k in range(targets.size):
+        metrics[r, N_FIXED_METRICS + k] = -1.0
+        for i in range(rows):
+            if rec[r, i, R_TEST_ACC] >= targets[k]:
+                metrics[r, N_FIXED_METRICS + k] = rec[r, i, R_EPOCH]
+                break
+
+
+@jit
+def _shuffle(order, rng):
+    """Fisher–Yates shuffle of ``order`` in place from the run's generator."""
+    for i in range(order.size - 1, 0, -1):
+        j = below(rng, i + 1)
+        tmp = order[i]
+        order[i] = order[j]
+        order[j] = tmp
+
+
+_TRAIN_ONE_SIGNATURE = types.void(
+    UPDATE_FUNCTION,
+    types.int64,  # initialisation code
+    f8_1d,  # this run's hp
+    types.int64,  # optimizer state size
+    types.int64,  # batch size
+    types.int64,  # run index r (its rows of the outputs)
+    *_BATCH_ARGS,
+)
+
+
+@jit(signature=_TRAIN_ONE_SIGNATURE)
+def _train_one(
+    update,
+    init,
+    hp,
+    state_size,
+    batch_size,
+    r,
+    sizes,
+    act,
+    loss,
+    l2,
+    seeds,
+    epochs,
+    record_every,
+    bound,
+    x,
+    y,
+    labels,
+    xt,
+    yt,
+    labels_t,
+    targets,
+    rec,
+    rec_rows,
+    path,
+    final,
+    metrics,
+):
+    """Train run ``r``: shuffled minibatches, the optimizer kernel, a record every k epochs."""
+    n = x.shape[0]
+    n_params = param_count(sizes)
+    n_out = sizes[sizes.size - 1]
+    rows_per_batch = min(batch_size, n)
+    rng = np.empty(1, dtype=np.uint64)
+    rng[0] = seed_state(seeds[r], INIT_STREAM)
+    theta = np.empty(n_params)
+    init_params(sizes, init, rng, theta)
+    rng[0] = seed_state(seeds[r], BATCH_STREAM)
+    grad = np.zeros(n_params)
+    state = np.zeros(state_size)
+    h = hp.copy()
+    order = np.arange(n)
+    xb_buf = np.empty(rows_per_batch * sizes[0])
+    yb_buf = np.empty(rows_per_batch * n_out)
+    lb_buf = np.empty(rows_per_batch, dtype=np.int64)
+    acts = np.empty(rows_per_batch * activation_width(sizes))
+    dbuf = np.empty(2 * rows_per_batch * max_width(sizes))
+    buffers = eval_buffers(sizes, n_out)
+
+    rec_rows[r] = 0
+    t = 0
+    diverged_at = -1
+    for epoch in range(epochs + 1):  # epoch 0 only records the starting point
+        for start in range(0, n if epoch > 0 else 0, rows_per_batch):
+            if start == 0:
+                _shuffle(order, rng)
+            stop = min(start + rows_per_batch, n)
+            xb = gather(x, order, start, stop, xb_buf)
+            yb = gather(y, order, start, stop, yb_buf)
+            lb = lb_buf[: stop - start]
+            for i in range(stop - start):
+                lb[i] = labels[order[start + i]]
+            value = loss_and_grad(sizes, act, loss, l2, theta, grad, xb, yb, lb, acts, dbuf)
+            if not np.isfinite(value):
+                diverged_at = t
+                break
+            t += 1
+            update(theta, grad, state, h, t)
+            for k in range(n_params):
+                if not abs(theta[k]) <= bound:  # also catches NaN
+                    diverged_at = t
+                    break
+            if diverged_at >= 0:
+                break
+        if diverged_at >= 0 or epoch % record_every == 0 or epoch == epochs:
+            _record(r, t, epoch, sizes, act, loss, l2, theta, x, y, labels, xt, yt, labels_t,
+                    buffers, rec, rec_rows, path)  # fmt: skip
+        if diverged_at >= 0:
+            break
+    _finish(r, diverged_at, t, targets, rec, rec_rows, theta, final, metrics)
+
+
+@jit(signature=_NETWORK_SIGNATURE, parallel=True)
+def network_batch(
+    update,
+    init,
+    hp,
+    state_size,
+    batch_size,
+    sizes,
+    act,
+    loss,
+    l2,
+    seeds,
+    epochs,
+    record_every,
+    bound,
+    x,
+    y,
+    labels,
+    xt,
+    yt,
+    labels_t,
+    targets,
+    rec,
+    rec_rows,
+    path,
+    final,
+    metrics,
+):
+    """Every run of a group, one per prange iteration (each writes only its own rows)."""
+    for r in prange(seeds.size):
+        _train_one(update, init, hp[r], state_size, batch_size, r, sizes, act, loss, l2, seeds,
+                   epochs, record_every, bound, x, y, labels, xt, yt, labels_t, targets, rec,
+                   rec_rows, path, final, metrics)  # fmt: skip
+
+
+def record_rows(epochs: int, record_every: int) -> int:
+    """History rows a run keeps: epoch 0, every k-th epoch, the last, and room for a divergence."""
+    return epochs // record_every + 3
+
+
+@dataclass
+class NetworkOutput:
+    """Raw engine output for network runs in config order: what the frames are built from."""
+
+    rec: np.ndarray  # (R, rows, N_REC)
+    rec_rows: np.ndarray  # (R,)
+    metrics: np.ndarray  # (R, N_FIXED_METRICS + T)
+    final: list[np.ndarray]  # final θ per run
+    path: list[np.ndarray | None]  # θ at each recorded row per run, when kept
+    wall_s: np.ndarray  # (R,) this run's share of its group's wall time
+
+
+def run_network_group(
+    optimizer,
+    data,
+    options,
+    hp: np.ndarray,
+    seeds: np.ndarray,
+    record_every: int,
+    bound: float,
+    keep_path: bool = False,
+) -> tuple[np.ndarray, ...]:
+    """Train one group (one optimizer, one problem, one network setting) in one kernel call.
+
+    ``optimizer`` is an OptimizerSpec, or None for the perceptron (``hp[:, 0]`` is its lr).
+    Returns (rec, rec_rows, path, final, metrics, wall seconds).
+    """
+    from optbench.problems.networks import ACCURACY_TARGETS, ACTIVATIONS, INITS, LOSSES
+
+    perceptron = options.model == "perceptron"
+    loss_code = PERCEPTRON if perceptron else LOSSES[options.loss]
+    if perceptron:  # Rosenblatt's rule = plain SGD, one example at a time, on its correction
+        from optbench.optimizers import get_optimizer
+
+        optimizer = get_optimizer("sgd")
+        hp = np.array(
+            [optimizer.hp_vector(optimizer.resolve("torch", {"lr": lr})) for lr in hp[:, 0]]
+        )
+    sizes = np.array(data.layer_sizes(options), dtype=np.int64)
+    n_params = int(param_count(sizes))
+    n_runs = seeds.size
+    rows = record_rows(options.epochs, record_every)
+    targets = np.asarray(ACCURACY_TARGETS, dtype=np.float64)
+    rec = np.full((n_runs, rows, N_REC), np.nan)
+    rec_rows = np.zeros(n_runs, dtype=np.int64)
+    path = np.full((n_runs, rows if keep_path else 0, n_params), np.nan)
+    final = np.empty((n_runs, n_params))
+    metrics = np.empty((n_runs, N_FIXED_METRICS + targets.size))
+    y_train, y_test = data.targets(int(sizes[-1]))
+    common = (
+        sizes,
+        ACTIVATIONS[options.activation],
+        loss_code,
+        float(options.l2),
+        np.ascontiguousarray(seeds, dtype=np.int64),
+        int(options.epochs),
+        int(record_every),
+        float(bound),
+        data.x_train,
+        y_train,
+        data.labels_train,
+        data.x_test,
+        y_test,
+        data.labels_test,
+        targets,
+        rec,
+        rec_rows,
+        path,
+        final,
+        metrics,
+    )
+    began = time.perf_counter()
+    network_batch(
+        optimizer.compiled(),
+        INITS[options.init],
+        np.ascontiguousarray(hp, dtype=np.float64),
+        optimizer.state_size(n_params),
+        1 if perceptron else int(options.batch_size),
+        *common,
+    )
+    return rec, rec_rows, path, final, metrics, time.perf_counter() - began
+
+
+def run_networks(configs, data_dir=None, keep_path: bool = False) -> NetworkOutput:
+    """Run every network config; runs sharing (optimizer, problem, network settings) share a
+    parallel kernel call and a data set. Outputs follow ``configs`` order."""
+    from optbench.datasets import load_dataset
+    from optbench.optimizers import get_optimizer
+    from optbench.problems import get_problem
+    from optbench.problems.networks import ACCURACY_TARGETS
+
+    groups: dict[tuple, list[int]] = {}
+    for i, c in enumerate(configs):
+        groups.setdefault((c.optimizer, c.problem, c.network, c.record_every, c.bound), []).append(
+            i
+        )
+    n_runs = len(configs)
+    rows = max(record_rows(c.network.epochs, c.record_every) for c in configs)
+    out = NetworkOutput(
+        rec=np.full((n_runs, rows, N_REC), np.nan),
+        rec_rows=np.zeros(n_runs, dtype=np.int64),
+        metrics=np.empty((n_runs, N_FIXED_METRICS + len(ACCURACY_TARGETS))),
+        final=[np.empty(0)] * n_runs,
+        path=[None] * n_runs,
+        wall_s=np.empty(n_runs),
+    )
+    datasets: dict[str, object] = {}
+    for (optimizer, problem, options, record_every, bound), index in groups.items():
+        if problem not in datasets:
+            datasets[problem] = load_dataset(get_problem(problem), data_dir)
+        members = [configs[i] for i in index]
+        rec, rec_rows, path, final, metrics, wall = run_network_group(
+            None if options.model == "perceptron" else get_optimizer(optimizer),
+            datasets[problem],
+            options,
+            hp=np.array([[v for _, v in c.hp] for c in members]),
+            seeds=np.array([c.seed for c in members]),
+            record_every=record_every,
+            bound=bound,
+            keep_path=keep_path,
+        )
+        width = rec.shape[1]
+        out.rec[index, :width] = rec
+        out.rec_rows[index] = rec_rows
+        out.metrics[index] = metrics
+        steps = np.array([c.steps for c in members], dtype=np.float64)
+        out.wall_s[index] = wall * steps / steps.sum()
+        for k, i in enumerate(index):
+            out.final[i] = final[k]
+            out.path[i] = path[k, : rec_rows[k]] if keep_path else None
+    return out
