@@ -102,7 +102,7 @@ def best_table(evaluated: pd.DataFrame, picks_from_fresh_seeds: bool) -> pd.Data
         mean, low, high = _mean_ci(gap)
         log_mean, log_low, log_high = _mean_ci(log_gap)
         first = group.iloc[0]
-        reached = group[target].dropna()
+        reached = group[target].dropna() if target in group else pd.Series(dtype=float)
         rows.append(
             {
                 **dict(zip(CELL, cell, strict=True)),

@@ -200,6 +200,7 @@ def sweep(
     workers: int | None = None,
     executor: str = "local",
     scheduler: str | None = None,
+    data_dir: str | os.PathLike | None = None,
     plots: bool = True,
     svg: bool = False,
     progress: Callable[[int], None] | None = None,
@@ -232,6 +233,7 @@ def sweep(
         plan, raw = load_sweep_file(config, dict(settings))
         executor = str(raw.get("executor", executor))
         scheduler = scheduler or raw.get("scheduler")
+        data_dir = data_dir or raw.get("data_dir")
     else:
         plan = SweepConfig.from_raw(settings)
     grid = plan.expand()
@@ -239,7 +241,7 @@ def sweep(
     check_history_fits(grid)
     if executor == "local":
         _set_workers(workers)
-    engine = make_executor(executor, scheduler, workers)  # an unreachable cluster fails here
+    engine = make_executor(executor, scheduler, workers, data_dir)  # unreachable? fails here
     try:
         label = f"sweep-{'-'.join(p.replace(':', '_') for p in plan.problems)}"
         folder = prepare_folder(out, label[:80], results_root)

@@ -9,6 +9,7 @@ depends on its own config alone, ends with the same numbers as an uninterrupted 
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import os
@@ -23,7 +24,7 @@ from optbench.config import RunConfig, SweepConfig
 from optbench.engine import BatchOutput, record_rows
 from optbench.errors import OptbenchError
 from optbench.executors import DaskExecutor, LocalExecutor
-from optbench.results import MANIFEST_JSON, history_frame, runs_frame, write_csv
+from optbench.results import MANIFEST_JSON, frames, write_csv
 
 CHUNKS = "chunks"
 BYTES_PER_HISTORY_ROW = 120  # measured: a row of the in-memory history frame, run_id included
@@ -92,9 +93,9 @@ class ChunkStore:
     def write(self, phase: str, configs: list[RunConfig], out: BatchOutput) -> None:
         """Write the engine output of ``configs`` as one chunk (history first, runs last)."""
         stem = self.folder / f"{phase}-{self._next_index():05d}"
-        runs = runs_frame(configs, out)
+        runs, history = frames(configs, out)
         runs.insert(runs.columns.get_loc("steps") + 1, "phase", phase)
-        write_csv(history_frame(configs, out), stem.with_suffix(".history.csv"))
+        write_csv(history, stem.with_suffix(".history.csv"))
         write_csv(runs, stem.with_suffix(".runs.csv"))
 
     def read(self) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -144,7 +145,12 @@ def execute(
     if progress:
         progress(len(phase.configs) - len(missing))
     size = chunk_size or default_chunk_size(len(phase.configs))
-    chunks = [missing[start : start + size] for start in range(0, len(missing), size)]
+    chunks = [
+        family[start : start + size]
+        for _, group in itertools.groupby(missing, key=lambda c: c.network is None)
+        for family in [list(group)]  # a chunk holds surfaces or networks, never both
+        for start in range(0, len(family), size)
+    ]
     for chunk, out in (executor or LocalExecutor()).map(chunks):
         store.write(phase.name, chunk, out)
         if progress:

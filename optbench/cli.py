@@ -110,6 +110,46 @@ def _fmt(value: Any) -> str:
     return value if isinstance(value, str) else f"{value:.3g}"
 
 
+NETWORK_OPTIONS = [
+    click.option(
+        "--model",
+        metavar="mlp|perceptron",
+        help="Networks: a multilayer perceptron, or Rosenblatt's perceptron. [default: mlp]",
+    ),
+    click.option(
+        "--hidden",
+        metavar="SIZES",
+        help="Networks: hidden layer sizes, e.g. 100 or 64,32 (0: none). [default: the problem's]",
+    ),
+    click.option(
+        "--activation",
+        metavar="NAME",
+        help="Networks: hidden activation: sigmoid, tanh, relu, leaky_relu. [default: problem's]",
+    ),
+    click.option(
+        "--loss",
+        metavar="NAME",
+        help="Networks: output + loss: cross_entropy (softmax), bce (sigmoid), mse (identity).",
+    ),
+    click.option("--init", metavar="NAME", help="Networks: weight init: xavier, he, normal."),
+    click.option("--l2", type=float, help="Networks: L2 penalty λ, adds ½λΣw² to the loss. [0]"),
+    click.option("--epochs", type=int, help="Networks: passes over the training set."),
+    click.option("--batch-size", type=int, help="Networks: examples per minibatch."),
+    click.option(
+        "--data-dir",
+        type=click.Path(file_okay=False),
+        help="MNIST / Fashion-MNIST: folder with the four IDX files. [default: the fetch cache]",
+    ),
+]
+
+
+def network_options(command):
+    """The options of network problems, shared by ``run`` and ``sweep``."""
+    for option in reversed(NETWORK_OPTIONS):
+        command = option(command)
+    return command
+
+
 @click.group(cls=OneLineErrors, context_settings=CONTEXT)
 @click.version_option(package_name="optbench")
 def cli() -> None:
@@ -203,35 +243,7 @@ def cli() -> None:
 )
 @click.option("--svg", is_flag=True, help="Also write every figure as SVG.")
 @click.option("--no-plots", is_flag=True, help="Write CSVs and manifest only.")
-@click.option(
-    "--model",
-    metavar="mlp|perceptron",
-    help="Networks: a multilayer perceptron, or Rosenblatt's perceptron. [default: mlp]",
-)
-@click.option(
-    "--hidden",
-    metavar="SIZES",
-    help="Networks: hidden layer sizes, e.g. 100 or 64,32 (0: none). [default: the problem's]",
-)
-@click.option(
-    "--activation",
-    metavar="NAME",
-    help="Networks: hidden activation: sigmoid, tanh, relu, leaky_relu. [default: the problem's]",
-)
-@click.option(
-    "--loss",
-    metavar="NAME",
-    help="Networks: output + loss: cross_entropy (softmax), bce (sigmoid), mse (identity).",
-)
-@click.option("--init", metavar="NAME", help="Networks: weight init: xavier, he, normal.")
-@click.option("--l2", type=float, help="Networks: L2 penalty λ, adds ½λΣw² to the loss. [0]")
-@click.option("--epochs", type=int, help="Networks: passes over the training set.")
-@click.option("--batch-size", type=int, help="Networks: examples per minibatch.")
-@click.option(
-    "--data-dir",
-    type=click.Path(file_okay=False),
-    help="MNIST / Fashion-MNIST: folder with the four IDX files. [default: the fetch cache]",
-)
+@network_options
 def run(
     optimizers,
     problem,
@@ -464,6 +476,7 @@ def plot(folder, svg, smooth) -> None:
 @click.option("--dry-run", is_flag=True, help="Print the plan (grid, run count) and stop.")
 @click.option("--svg", is_flag=True, help="Also write every figure as SVG.")
 @click.option("--no-plots", is_flag=True, help="Write CSVs and manifest only.")
+@network_options
 @click.option("--chunk-size", type=int, hidden=True)
 def sweep(
     file,
@@ -488,6 +501,15 @@ def sweep(
     dry_run,
     svg,
     no_plots,
+    model,
+    hidden,
+    activation,
+    loss,
+    init,
+    l2,
+    epochs,
+    batch_size,
+    data_dir,
     chunk_size,
 ) -> None:
     """Sweep a grid of optimizers × problems × hyperparameters × seeds, on every core.
@@ -518,11 +540,27 @@ def sweep(
         "bound": bound,
         "tune": tune,
         "final_seeds": final_seeds,
+        "network": {
+            key: value
+            for key, value in (
+                ("model", model),
+                ("hidden", hidden),
+                ("activation", activation),
+                ("loss", loss),
+                ("init", init),
+                ("l2", l2),
+                ("epochs", epochs),
+                ("batch_size", batch_size),
+            )
+            if value is not None
+        }
+        or None,
     }
     flags = {key: value for key, value in flags.items() if value is not None}
     plan, raw = load_sweep_file(file, flags) if file else (SweepConfig.from_raw(flags), {})
     executor = executor or str(raw.get("executor", "local"))
     scheduler = scheduler or raw.get("scheduler")
+    data_dir = data_dir or raw.get("data_dir")
     if dry_run:
         click.echo(plan.describe())
         return
@@ -539,6 +577,7 @@ def sweep(
                 workers=workers,
                 executor=executor,
                 scheduler=scheduler,
+                data_dir=data_dir,
                 plots=not no_plots,
                 svg=svg,
                 progress=advance,

@@ -13,7 +13,7 @@ from pathlib import Path
 from optbench.config import SweepConfig
 from optbench.errors import OptbenchError
 
-EXECUTION_KEYS = ("executor", "scheduler")
+EXECUTION_KEYS = ("executor", "scheduler", "data_dir")
 """Where to run, not what: allowed in a file, kept out of the sweep's identity (its sha256)."""
 
 _HEADER = re.compile(r"^\[\[?\s*([^\]]+?)\s*\]\]?\s*$")
@@ -47,7 +47,8 @@ def key_line(text: str, key: str) -> int | None:
 def load_sweep_file(path: str | Path, overrides: dict | None = None) -> tuple[SweepConfig, dict]:
     """The sweep described by a TOML file, with flag ``overrides`` of top-level keys on top.
 
-    Returns the validated config and the raw mapping (with any ``executor``/``scheduler``).
+    Returns the validated config and the raw mapping (with any ``executor``, ``scheduler``,
+    ``data_dir``).
     """
     path = Path(path)
     try:
@@ -58,7 +59,9 @@ def load_sweep_file(path: str | Path, overrides: dict | None = None) -> tuple[Sw
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise OptbenchError(f"{path}: malformed TOML: {exc}") from None
-    overrides = overrides or {}
+    overrides = dict(overrides or {})
+    if isinstance(raw.get("network"), dict) and "network" in overrides:  # merge, flags on top
+        overrides["network"] = {**raw["network"], **overrides["network"]}
     raw.update(overrides)
     sweep_keys = {k: v for k, v in raw.items() if k not in EXECUTION_KEYS}
 

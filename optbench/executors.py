@@ -24,7 +24,8 @@ CONNECT_TIMEOUT_S = 10.0
 INSTALL_HINT = "pip install 'optbench[dask]'"
 
 
-def run_chunk(configs: Sequence[RunConfig], threads: int | None = None) -> BatchOutput:
+def run_chunk(configs: Sequence[RunConfig], threads: int | None = None,
+              data_dir: str | None = None) -> BatchOutput:  # fmt: skip
     """A Dask task: run one chunk with the ordinary engine (``threads`` numba threads)."""
     from optbench.engine import run_many
 
@@ -32,7 +33,7 @@ def run_chunk(configs: Sequence[RunConfig], threads: int | None = None) -> Batch
         import numba
 
         numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
-    return run_many(list(configs))
+    return run_many(list(configs), data_dir=data_dir)
 
 
 def warm_up() -> dict[str, object]:
@@ -50,11 +51,14 @@ class LocalExecutor:
 
     name = "local"
 
+    def __init__(self, data_dir: str | None = None):
+        self.data_dir = data_dir
+
     def map(self, chunks: Sequence[list[RunConfig]]) -> Iterator[tuple[list, BatchOutput]]:
         from optbench.engine import run_many
 
         for chunk in chunks:
-            yield chunk, run_many(chunk)
+            yield chunk, run_many(chunk, data_dir=self.data_dir)
 
     def close(self) -> None:
         pass
@@ -70,7 +74,7 @@ class DaskExecutor:
     name = "dask"
 
     def __init__(self, scheduler: str | None = None, workers: int | None = None,
-                 timeout: float = CONNECT_TIMEOUT_S):  # fmt: skip
+                 timeout: float = CONNECT_TIMEOUT_S, data_dir: str | None = None):  # fmt: skip
         try:
             from distributed import Client, LocalCluster
         except ImportError:
@@ -78,6 +82,7 @@ class DaskExecutor:
                 f"--executor dask needs dask.distributed, which is not installed: {INSTALL_HINT}"
             ) from None
         self.cluster = None
+        self.data_dir = data_dir  # a path every worker can read (the same on a local cluster)
         scheduler = scheduler or os.environ.get(SCHEDULER_ENV) or None
         if scheduler:
             try:
@@ -110,7 +115,10 @@ class DaskExecutor:
         """
         from distributed import as_completed
 
-        futures = {self.client.submit(run_chunk, chunk, 1, pure=False): chunk for chunk in chunks}
+        futures = {
+            self.client.submit(run_chunk, chunk, 1, self.data_dir, pure=False): chunk
+            for chunk in chunks
+        }
         try:
             for future in as_completed(futures):
                 yield futures[future], future.result()
@@ -124,15 +132,16 @@ class DaskExecutor:
             self.cluster.close()
 
 
-def make_executor(name: str = "local", scheduler: str | None = None,
-                  workers: int | None = None) -> LocalExecutor | DaskExecutor:  # fmt: skip
+def make_executor(name: str = "local", scheduler: str | None = None, workers: int | None = None,
+                  data_dir: str | None = None) -> LocalExecutor | DaskExecutor:  # fmt: skip
     """The executor called ``name`` (``local`` or ``dask``)."""
+    data_dir = None if data_dir is None else str(data_dir)
     if name == "local":
         if scheduler:
             raise OptbenchError("--scheduler goes with --executor dask")
-        return LocalExecutor()
+        return LocalExecutor(data_dir)
     if name == "dask":
-        return DaskExecutor(scheduler, workers)
+        return DaskExecutor(scheduler, workers, data_dir=data_dir)
     from optbench.errors import unknown_name
 
     raise unknown_name("executor", name, EXECUTORS)

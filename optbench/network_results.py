@@ -69,6 +69,7 @@ def runs_frame(configs: Sequence[RunConfig], out: NetworkOutput) -> pd.DataFrame
                 "loss_fn": net.loss,
                 "init": net.init if net.model == "mlp" else "zeros",
                 "l2": net.l2,
+                "noise": config.noise,  # always 0: kept so sweeps group networks like surfaces
                 "epochs": net.epochs,
                 "batch_size": net.batch_size,
                 "n_params": out.final[r].size,

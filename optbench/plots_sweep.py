@@ -133,35 +133,38 @@ def lr_sensitivity_figure(grid_runs: pd.DataFrame) -> Figure:
     return fig
 
 
+def _curve_axes(panel: pd.DataFrame) -> tuple[str, str, str, str]:
+    """(x column, y column, y scale, y label) for a panel: the gap to f* on a surface with a
+    known minimum, the training loss per epoch on a network, the raw loss otherwise."""
+    if "epoch" in panel and panel["epoch"].notna().any():
+        return "epoch", "loss", "log", "training loss (median, range over seeds)"
+    if "gap" in panel and panel["gap"].notna().any():
+        return "step", "gap", "log", "f − f* (median, range over seeds)"
+    return "step", "loss", "symlog", "f (median, range over seeds)"
+
+
 def tuned_loss_figure(runs: pd.DataFrame, history: pd.DataFrame) -> Figure:
-    """Gap against step of each cell's picked point: median over seeds and their range."""
+    """Loss against step (epoch for networks) of each cell's picked point: median over seeds
+    and their range."""
     merged = history.merge(runs[["run_id", "optimizer", *CONDITIONS, "lr"]], on="run_id")
     titles = _panel_titles(runs)
     fig, axes = _grid(len(titles))
     for ax, (key, title) in zip(axes, titles, strict=True):
         panel = merged[(merged[CONDITIONS] == pd.Series(key, index=CONDITIONS)).all(axis=1)]
-        known = panel["gap"].notna().any()
+        x, y, scale, label = _curve_axes(panel)
         for (optimizer, lr), group in panel.groupby(["optimizer", "lr"], sort=False):
-            value = group.pivot_table(
-                index="step", columns="run_id", values="gap" if known else "loss", aggfunc="first"
-            )
-            if known:
+            value = group.pivot_table(index=x, columns="run_id", values=y, aggfunc="first")
+            if scale == "log":
                 value = value.clip(lower=GAP_FLOOR)
             color = color_for(optimizer)
-            ax.plot(
-                value.index,
-                value.median(axis=1),
-                color=color,
-                lw=1.6,
-                label=f"{optimizer} (lr {lr:.3g})",
-            )
+            ax.plot(value.index, value.median(axis=1), color=color, lw=1.6,
+                    label=f"{optimizer} (lr {lr:.3g})")  # fmt: skip
             if value.shape[1] > 1:
-                ax.fill_between(
-                    value.index, value.min(axis=1), value.max(axis=1), color=color, alpha=0.18, lw=0
-                )
-        ax.set_yscale("log" if known else "symlog")
-        ax.set_xlabel("step (updates)")
-        ax.set_ylabel("f − f* (median, range over seeds)" if known else "f")
+                ax.fill_between(value.index, value.min(axis=1), value.max(axis=1), color=color,
+                                alpha=0.18, lw=0)  # fmt: skip
+        ax.set_yscale(scale)
+        ax.set_xlabel("epoch (passes over the training set)" if x == "epoch" else "step (updates)")
+        ax.set_ylabel(label)
         ax.set_title(title)
         ax.grid(True, which="major", alpha=0.3)
         ax.legend(fontsize=8, framealpha=0.9)
@@ -275,8 +278,9 @@ def draw_sweep_figures(
             suffix = "" if len(problems) == 1 else f"-{problem.replace(':', '_')}"
             figure = trajectory_grid_figure(picked, picked_history, problem)
             written += save_figure(figure, folder / f"trajectory_grid{suffix}.png", svg)
-    written += save_figure(ecdf_figure(picked), folder / "ecdf.png", svg)
-    written += save_figure(
-        performance_profile_figure(picked), folder / "performance_profile.png", svg
-    )
+    on_surfaces = picked[[get_problem(p).family == "surface" for p in picked["problem"]]]
+    if len(on_surfaces):  # gap targets exist on surfaces only (a network's f* is unknown)
+        written += save_figure(ecdf_figure(on_surfaces), folder / "ecdf.png", svg)
+        profile = performance_profile_figure(on_surfaces)
+        written += save_figure(profile, folder / "performance_profile.png", svg)
     return written

@@ -393,3 +393,45 @@ def test_ctrl_c_keeps_finished_chunks_and_says_how_to_resume(tmp_path):
     assert "interrupted: finished runs are kept" in stderr and "--resume" in stderr
     assert "Traceback" not in stderr
     assert 2 <= len(list((out / "chunks").glob("*.runs.csv"))) < 16
+
+
+# ---------------------------------------------------------------- networks in sweeps
+
+
+def test_a_sweep_mixes_surfaces_and_networks(tmp_path):
+    result = optbench.sweep(
+        optimizers=["sgd", "adam"],
+        problems=["xor", "bowl"],
+        lr=[0.1, 1.0],
+        seeds=2,
+        steps=50,
+        network={"hidden": [4], "epochs": 40},
+        tune="lr",
+        out=tmp_path / "mixed",
+    )
+    runs = result.runs
+    assert set(runs["problem"]) == {"xor", "bowl"}
+    xor = runs[runs["problem"] == "xor"]
+    assert set(xor["epochs"].astype(int)) == {40} and set(xor["hidden"].astype(float)) == {4.0}
+    assert (runs.loc[runs["problem"] == "bowl", "steps"] == 50).all()
+    assert len(result.best) == 4 and set(result.best["evaluated_on"]) == {"fresh seeds"}
+    names = {p.name for p in result.figures}
+    assert {"tuned_loss.png", "lr_sensitivity.png", "trajectory_grid-bowl.png"} <= names
+
+
+def test_network_settings_are_checked_in_sweeps(tmp_path):
+    with pytest.raises(OptbenchError, match="unknown network setting 'hiden'"):
+        SweepConfig.from_raw({"problems": ["xor"], "network": {"hiden": [2]}})
+    with pytest.raises(OptbenchError, match="network options; 'bowl' is a 2-D surface"):
+        SweepConfig.from_raw({"problems": ["bowl"], "network": {"epochs": 3}})
+    with pytest.raises(OptbenchError, match="a network trains for --epochs"):
+        SweepConfig.from_raw({"problems": ["spirals"], "steps": 10})
+    perceptron = SweepConfig.from_raw(
+        {"problems": ["and", "or"], "lr": [0.1, 1.0], "network": {"model": "perceptron"}}
+    )
+    assert perceptron.optimizers == ("perceptron",)
+    assert len(perceptron.expand()) == 4
+    with pytest.raises(OptbenchError, match="learns by its own rule"):
+        SweepConfig.from_raw(
+            {"problems": ["and"], "optimizers": ["adam"], "network": {"model": "perceptron"}}
+        )
