@@ -7,9 +7,7 @@ colour in every figure (``color_for``), so a reader learns the legend once.
 
 from __future__ import annotations
 
-import os
-import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,9 +18,14 @@ matplotlib.use("Agg")  # headless: figures are files, never windows
 import matplotlib.pyplot as plt
 import numpy as np
 
+from optbench.results import atomic_path
+
 if TYPE_CHECKING:
     import pandas as pd
+    from matplotlib.axes import Axes
     from matplotlib.figure import Figure
+
+    from optbench.problems import SurfaceSpec
 
 # One colour per built-in optimizer, in teaching order; colour-blind-aware where it matters most
 # (sgd, momentum, adagrad, rmsprop, adam are the classic five and get the most distinct hues).
@@ -68,23 +71,18 @@ def save_figure(fig: Figure, path: Path, svg: bool = False) -> list[Path]:
     written = []
     for suffix in (".png", ".svg") if svg else (".png",):
         target = path.with_suffix(suffix)
-        handle, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.stem}.", suffix=suffix)
-        os.close(handle)
-        try:
+        with atomic_path(target) as tmp:
             fig.savefig(
                 tmp,
                 metadata={"Software": None} if suffix == ".png" else {"Date": None},
                 bbox_inches="tight",
             )
-            os.replace(tmp, target)
-        finally:
-            Path(tmp).unlink(missing_ok=True)
         written.append(target)
     plt.close(fig)
     return written
 
 
-def _run_label(run: pd.Series, vary_seed: bool) -> str:
+def run_label(run: pd.Series, vary_seed: bool) -> str:
     label = f"{run['optimizer']}  lr={run['lr']:g}"
     if vary_seed:
         label += f"  seed {run['seed']}"
@@ -102,10 +100,13 @@ def _surface_for(runs: pd.DataFrame):
     return get_problem(str(problems[0]))
 
 
-def trajectories_figure(
-    runs: pd.DataFrame, history: pd.DataFrame, title: str | None = None
-) -> Figure:
-    """Every run's path over the contour plot of its surface (log-spaced levels of f − f*)."""
+def contour_axes(runs: pd.DataFrame) -> tuple[Figure, Axes, SurfaceSpec]:
+    """A new figure showing the runs' surface: log-spaced contours of f − f* and a colour bar.
+
+    The axes span the surface's plotting window, widened to every start point. This is the
+    background every trajectory drawing shares (the static figure and the animation), so the two
+    always show the same landscape.
+    """
     from optbench.problems.surface_kernels import grid_values
 
     surface = _surface_for(runs)
@@ -142,36 +143,16 @@ def trajectories_figure(
         format=matplotlib.ticker.LogFormatterSciNotation(),
     )
     bar.set_label("f − f*" if surface.fstar is not None else "f − min f (window)")
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    ax.set_xlabel("x (parameter 1)")
+    ax.set_ylabel("y (parameter 2)")
+    return fig, ax, surface
 
-    vary_seed = runs["seed"].nunique() > 1
-    for _, run in runs.iterrows():
-        path = history[history["run_id"] == run["run_id"]].sort_values("step")
-        x, y = path["x"].to_numpy(), path["y"].to_numpy()
-        color = color_for(run["optimizer"])
-        few = len(path) <= 80
-        ax.plot(
-            x,
-            y,
-            "-",
-            color=color,
-            lw=1.8,
-            marker="o" if few else None,
-            ms=3.5,
-            label=_run_label(run, vary_seed),
-            zorder=3,
-        )
-        finite = np.isfinite(x) & np.isfinite(y)
-        if finite.any():
-            ax.plot(
-                x[finite][-1],
-                y[finite][-1],
-                marker="X" if run["diverged"] else "o",
-                ms=9,
-                mfc=color,
-                mec="black",
-                mew=0.8,
-                zorder=5,
-            )
+
+def mark_starts_and_minima(ax: Axes, runs: pd.DataFrame, surface: SurfaceSpec) -> None:
+    """White circles on the start points, gold stars on the known minima (with legend labels)."""
+    starts = runs[["start_x", "start_y"]].to_numpy()
     ax.plot(
         starts[:, 0],
         starts[:, 1],
@@ -196,10 +177,43 @@ def trajectories_figure(
             zorder=6,
             label="minimum" if len(mins) == 1 else "minima",
         )
-    ax.set_xlim(x0, x1)
-    ax.set_ylim(y0, y1)
-    ax.set_xlabel("x (parameter 1)")
-    ax.set_ylabel("y (parameter 2)")
+
+
+def trajectories_figure(
+    runs: pd.DataFrame, history: pd.DataFrame, title: str | None = None
+) -> Figure:
+    """Every run's path over the contour plot of its surface (log-spaced levels of f − f*)."""
+    fig, ax, surface = contour_axes(runs)
+    vary_seed = runs["seed"].nunique() > 1
+    for _, run in runs.iterrows():
+        path = history[history["run_id"] == run["run_id"]].sort_values("step")
+        x, y = path["x"].to_numpy(), path["y"].to_numpy()
+        color = color_for(run["optimizer"])
+        few = len(path) <= 80
+        ax.plot(
+            x,
+            y,
+            "-",
+            color=color,
+            lw=1.8,
+            marker="o" if few else None,
+            ms=3.5,
+            label=run_label(run, vary_seed),
+            zorder=3,
+        )
+        finite = np.isfinite(x) & np.isfinite(y)
+        if finite.any():
+            ax.plot(
+                x[finite][-1],
+                y[finite][-1],
+                marker="X" if run["diverged"] else "o",
+                ms=9,
+                mfc=color,
+                mec="black",
+                mew=0.8,
+                zorder=5,
+            )
+    mark_starts_and_minima(ax, runs, surface)
     steps = int(runs["steps"].max())
     ax.set_title(title or f"{surface.label}: {surface.formula}  ·  {steps} steps")
     ax.legend(loc="best", framealpha=0.9)
@@ -244,16 +258,27 @@ def loss_figure(runs: pd.DataFrame, history: pd.DataFrame, title: str | None = N
     return fig
 
 
-def draw_run_figures(
-    runs: pd.DataFrame, history: pd.DataFrame, folder: Path, svg: bool = False
-) -> list[Path]:
-    """The standard figures of a run folder; one file per figure per problem."""
-    written: list[Path] = []
+def per_problem(
+    runs: pd.DataFrame, history: pd.DataFrame
+) -> Iterator[tuple[str, pd.DataFrame, pd.DataFrame]]:
+    """(file-name suffix, runs, history) per problem: every drawing writes one file per problem.
+
+    The suffix is empty when the folder holds one problem, ``-<problem>`` otherwise.
+    """
     problems: Sequence[str] = list(runs["problem"].unique())
     for problem in problems:
         sub = runs[runs["problem"] == problem]
         hist = history[history["run_id"].isin(sub["run_id"])]
         suffix = "" if len(problems) == 1 else f"-{problem.replace(':', '_')}"
+        yield suffix, sub, hist
+
+
+def draw_run_figures(
+    runs: pd.DataFrame, history: pd.DataFrame, folder: Path, svg: bool = False
+) -> list[Path]:
+    """The standard figures of a run folder; one file per figure per problem."""
+    written: list[Path] = []
+    for suffix, sub, hist in per_problem(runs, history):
         written += save_figure(
             trajectories_figure(sub, hist), folder / f"trajectories{suffix}.png", svg
         )
