@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from optbench.config import DEFAULT_BOUND, DEFAULT_PROBLEM, DEFAULT_STEPS, build_run_configs
+from optbench.errors import OptbenchError
+from optbench.problems import get_problem
 from optbench.results import (
     HISTORY_CSV,
     RUNS_CSV,
@@ -79,6 +81,7 @@ def run(
     save: bool = True,
     plots: bool = True,
     svg: bool = False,
+    animate: bool = False,
     results_root: str | os.PathLike = "results",
 ) -> Result:
     """Run one or more optimizers on one problem and (by default) write a run folder.
@@ -93,6 +96,7 @@ def run(
     ``hp`` sets other hyperparameters by name (``{"beta1": 0.95}``, or ``{"adam.beta1": 0.95}``
     for one optimizer). ``out`` names the run folder; without it a new folder
     ``results/<UTC time>-<problem>-<optimizers>/`` is made. ``save=False`` writes nothing.
+    ``animate=True`` adds ``trajectories.gif``: the paths growing over the contour.
     """
     started = utc_now()
     names = [optimizer] if isinstance(optimizer, str) else list(optimizer)
@@ -110,13 +114,17 @@ def run(
         record_every=record_every,
         bound=bound,
     )
+    if animate:
+        if not save:
+            raise OptbenchError("animate writes trajectories.gif into the run folder: keep save")
+        if get_problem(problem).family != "surface":
+            raise OptbenchError(f"animate draws paths over a 2-D surface; '{problem}' is not one")
     folder = None
     if save:
         label = f"{configs[0].problem.replace(':', '_')}-{'-'.join(dict.fromkeys(names))}"
         folder = prepare_folder(out, label[:80], results_root)
 
     from optbench.engine import run_many
-    from optbench.problems import get_problem
 
     output = run_many(configs)
     surfaces = [get_problem(c.problem) for c in configs]
@@ -132,17 +140,29 @@ def run(
             from optbench.plots import draw_run_figures
 
             result.figures = draw_run_figures(runs, history, folder, svg=svg)
+        if animate:
+            from optbench.animate import write_animations
+
+            result.figures += write_animations(runs, history, folder)
         data["finished_utc"] = utc_now()
         write_manifest(folder, data)
     return result
 
 
-def plot(folder: str | os.PathLike, svg: bool = False) -> list[Path]:
-    """Redraw the figures of a finished run folder from its CSVs (no recomputing)."""
+def plot(folder: str | os.PathLike, svg: bool = False, animate: bool = False) -> list[Path]:
+    """Redraw the figures of a finished run folder from its CSVs (no recomputing).
+
+    ``animate=True`` also redraws ``trajectories.gif``.
+    """
     from optbench.plots import draw_run_figures
 
     runs, history, _ = read_results(folder)
-    return draw_run_figures(runs, history, Path(folder), svg=svg)
+    written = draw_run_figures(runs, history, Path(folder), svg=svg)
+    if animate:
+        from optbench.animate import write_animations
+
+        written += write_animations(runs, history, Path(folder))
+    return written
 
 
 def load(folder: str | os.PathLike) -> Result:

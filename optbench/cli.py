@@ -181,6 +181,11 @@ def cli() -> None:
 )
 @click.option("--svg", is_flag=True, help="Also write every figure as SVG.")
 @click.option("--no-plots", is_flag=True, help="Write CSVs and manifest only.")
+@click.option(
+    "--animate",
+    is_flag=True,
+    help="Also write trajectories.gif: the paths growing over the contour.",
+)
 def run(
     optimizers,
     problem,
@@ -196,6 +201,7 @@ def run(
     out,
     svg,
     no_plots,
+    animate,
 ) -> None:
     """Run optimizers on one problem: summary table, CSVs, trajectory and loss figures.
 
@@ -222,6 +228,7 @@ def run(
         out=out,
         plots=not no_plots,
         svg=svg,
+        animate=animate,
     )
     click.echo(_table(result.summary()))
     click.echo(
@@ -277,11 +284,12 @@ def list_problems() -> None:
 @cli.command(context_settings=CONTEXT)
 @click.argument("folder", type=click.Path(exists=True, file_okay=False))
 @click.option("--svg", is_flag=True, help="Also write every figure as SVG.")
-def plot(folder, svg) -> None:
+@click.option("--animate", is_flag=True, help="Also redraw trajectories.gif.")
+def plot(folder, svg, animate) -> None:
     """Redraw the figures of a finished run folder from its CSVs."""
     from optbench import api
 
-    written = api.plot(folder, svg=svg)
+    written = api.plot(folder, svg=svg, animate=animate)
     click.echo(f"wrote {', '.join(str(p) for p in written)}")
 
 

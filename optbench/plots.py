@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
 
     from optbench.problems import SurfaceSpec
 
@@ -150,10 +151,10 @@ def contour_axes(runs: pd.DataFrame) -> tuple[Figure, Axes, SurfaceSpec]:
     return fig, ax, surface
 
 
-def mark_starts_and_minima(ax: Axes, runs: pd.DataFrame, surface: SurfaceSpec) -> None:
+def mark_starts_and_minima(ax: Axes, runs: pd.DataFrame, surface: SurfaceSpec) -> list[Line2D]:
     """White circles on the start points, gold stars on the known minima (with legend labels)."""
     starts = runs[["start_x", "start_y"]].to_numpy()
-    ax.plot(
+    marks = ax.plot(
         starts[:, 0],
         starts[:, 1],
         "o",
@@ -166,7 +167,7 @@ def mark_starts_and_minima(ax: Axes, runs: pd.DataFrame, surface: SurfaceSpec) -
     )
     if surface.minima:
         mins = np.asarray(surface.minima)
-        ax.plot(
+        marks += ax.plot(
             mins[:, 0],
             mins[:, 1],
             "*",
@@ -177,6 +178,26 @@ def mark_starts_and_minima(ax: Axes, runs: pd.DataFrame, surface: SurfaceSpec) -
             zorder=6,
             label="minimum" if len(mins) == 1 else "minima",
         )
+    return marks
+
+
+POINT_STYLE = {"ms": 9, "mec": "black", "mew": 0.8, "zorder": 5}  # where a path ends (or is)
+
+
+def plot_path(ax: Axes, run: pd.Series, x: np.ndarray, y: np.ndarray, vary_seed: bool) -> Line2D:
+    """One run's path in its optimizer's colour, a dot on every step when there are few."""
+    (line,) = ax.plot(
+        x,
+        y,
+        "-",
+        color=color_for(run["optimizer"]),
+        lw=1.8,
+        marker="o" if len(x) <= 80 else None,
+        ms=3.5,
+        label=run_label(run, vary_seed),
+        zorder=3,
+    )
+    return line
 
 
 def trajectories_figure(
@@ -188,30 +209,15 @@ def trajectories_figure(
     for _, run in runs.iterrows():
         path = history[history["run_id"] == run["run_id"]].sort_values("step")
         x, y = path["x"].to_numpy(), path["y"].to_numpy()
-        color = color_for(run["optimizer"])
-        few = len(path) <= 80
-        ax.plot(
-            x,
-            y,
-            "-",
-            color=color,
-            lw=1.8,
-            marker="o" if few else None,
-            ms=3.5,
-            label=run_label(run, vary_seed),
-            zorder=3,
-        )
+        line = plot_path(ax, run, x, y, vary_seed)
         finite = np.isfinite(x) & np.isfinite(y)
         if finite.any():
             ax.plot(
                 x[finite][-1],
                 y[finite][-1],
                 marker="X" if run["diverged"] else "o",
-                ms=9,
-                mfc=color,
-                mec="black",
-                mew=0.8,
-                zorder=5,
+                mfc=line.get_color(),
+                **POINT_STYLE,
             )
     mark_starts_and_minima(ax, runs, surface)
     steps = int(runs["steps"].max())
