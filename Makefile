@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test bench lint format clean
+.PHONY: run test test-browser bench lint format clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,9 +18,14 @@ run: $(STAMP)
 		--problem bowl --start -7,2 --steps 60 \
 		--lr sgd=0.95 --lr momentum=0.1 --lr nesterov=0.1 --lr adagrad=1.5 --lr rmsprop=0.3 --lr adam=0.3
 
-## test: install the test dependencies and run the whole suite
+## test: install the test dependencies and run the whole suite (browser tests apart)
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -m "not browser"
+
+## test-browser: render the report in headless Chromium (installs Debian's chromium if missing)
+test-browser: $(STAMP)
+	[ -x /usr/bin/chromium ] || (apt-get update && apt-get install -y chromium)
+	$(BIN)/python -m pytest -q -m browser
 
 ## bench: speed benchmarks (ratios measured side by side; never asserted in tests)
 bench: $(STAMP)

@@ -7,7 +7,7 @@
 Importing optbench is cheap: numba, pandas and matplotlib load only when a run needs them.
 """
 
-from optbench.api import Result, load, plot, run
+from optbench.api import Result, load, plot, report, run
 from optbench.errors import OptbenchError
 from optbench.optimizers import (
     OptimizerSpec,
@@ -31,5 +31,6 @@ __all__ = [
     "load",
     "plot",
     "register_optimizer",
+    "report",
     "run",
 ]

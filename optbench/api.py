@@ -48,20 +48,28 @@ class Result:
 
     def summary(self) -> pd.DataFrame:
         """The terminal table: optimizer, lr, final gap, distance to minimum, steps to 1e-3."""
-        columns = {
-            "optimizer": "optimizer",
-            "lr": "lr",
-            "final_gap": "final gap",
-            "dist_to_min": "dist to min",
-            target_column(SUMMARY_TARGET): f"steps to {SUMMARY_TARGET:g}",
-            "diverged": "diverged",
-        }
-        table = self.runs[list(columns)].rename(columns=columns)
-        if self.runs["seed"].nunique() > 1:
-            table.insert(2, "seed", self.runs["seed"])
-        if self.runs["problem"].nunique() > 1:
-            table.insert(0, "problem", self.runs["problem"])
-        return table
+        return summary_table(self.runs)
+
+
+def summary_table(runs: pd.DataFrame) -> pd.DataFrame:
+    """One row per run of ``runs.csv``, the columns a reader compares first (CLI and report).
+
+    Problem and seed columns appear only when they vary.
+    """
+    columns = {
+        "optimizer": "optimizer",
+        "lr": "lr",
+        "final_gap": "final gap",
+        "dist_to_min": "dist to min",
+        target_column(SUMMARY_TARGET): f"steps to {SUMMARY_TARGET:g}",
+        "diverged": "diverged",
+    }
+    table = runs[list(columns)].rename(columns=columns)
+    if runs["seed"].nunique() > 1:
+        table.insert(2, "seed", runs["seed"])
+    if runs["problem"].nunique() > 1:
+        table.insert(0, "problem", runs["problem"])
+    return table
 
 
 def run(
@@ -163,6 +171,14 @@ def plot(folder: str | os.PathLike, svg: bool = False, animate: bool = False) ->
 
         written += write_animations(runs, history, Path(folder))
     return written
+
+
+def report(folder: str | os.PathLike) -> Path:
+    """Write ``folder/report.html``: one self-contained page (settings, versions, tables, every
+    figure with a caption, divergences) that opens offline in any browser. Returns its path."""
+    from optbench.html_report import write_report
+
+    return write_report(folder)
 
 
 def load(folder: str | os.PathLike) -> Result:

@@ -105,6 +105,7 @@ def cli() -> None:
     optbench run -o sgd -o momentum -o adagrad -o adam --problem bowl
     optbench list optimizers
     optbench plot results/<run>
+    optbench report results/<run>
     """
 
 
@@ -291,6 +292,19 @@ def plot(folder, svg, animate) -> None:
 
     written = api.plot(folder, svg=svg, animate=animate)
     click.echo(f"wrote {', '.join(str(p) for p in written)}")
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("folder", type=click.Path(exists=True, file_okay=False))
+def report(folder) -> None:
+    """Write FOLDER/report.html: one page with settings, tables, figures and divergences.
+
+    The page embeds its figures and styles: it opens offline in any browser and prints.
+    """
+    from optbench import api
+
+    path = api.report(folder)
+    click.echo(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
 
 
 def main() -> None:
