@@ -127,11 +127,11 @@ footer { margin-top: 40px; color: var(--muted); font-size: 0.85em; }
   body { font-size: 10pt; }
   main { max-width: none; padding: 0; }
   nav { display: none; }
-  h2 { break-after: avoid; page-break-after: avoid; }
+  h2, h3 { break-after: avoid; page-break-after: avoid; }
   .figures { display: block; }
   figure { break-inside: avoid; page-break-inside: avoid; margin: 0 0 12px; border: none;
     padding: 0; }
-  figure img { max-height: 22cm; width: auto; }
+  figure img { max-height: 11.5cm; width: auto; }  /* two figures to an A4 page */
   .scroll { overflow: visible; }
   thead { display: table-header-group; }
   tr { break-inside: avoid; page-break-inside: avoid; }
