@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 REPORT_HTML = "report.html"
+RUNS_COLUMNS = ("run_id", "problem", "optimizer", "lr", "seed", "diverged", "diverged_step")
 MAX_TABLE_ROWS = 300  # a longer table is cut (with a note): the CSV beside the page has it all
 
 # What to look for in each figure, keyed by file-name stem. A stem with a suffix
@@ -166,8 +167,6 @@ def esc(value: Any) -> str:
 
 def write_report(folder: str | os.PathLike) -> Path:
     """Write ``folder/report.html`` and return its path (see the module docstring)."""
-    import pandas as pd
-
     from optbench import __version__
 
     folder = Path(folder)
@@ -175,10 +174,14 @@ def write_report(folder: str | os.PathLike) -> Path:
         raise OptbenchError(f"'{folder}' is not a folder")
     if not (folder / RUNS_CSV).is_file():
         raise OptbenchError(f"'{folder}' is not an optbench results folder (no {RUNS_CSV})")
-    runs = pd.read_csv(folder / RUNS_CSV)
+    runs = _read_csv(folder / RUNS_CSV)
+    missing = [c for c in RUNS_COLUMNS if c not in runs.columns]
+    if missing:
+        raise OptbenchError(f"'{folder / RUNS_CSV}' lacks the column(s) {', '.join(missing)}")
     manifest_path = folder / MANIFEST_JSON
     try:
-        manifest = json.loads(manifest_path.read_text()) if manifest_path.is_file() else {}
+        text = manifest_path.read_text(encoding="utf-8") if manifest_path.is_file() else "{}"
+        manifest = json.loads(text)
     except json.JSONDecodeError as exc:
         raise OptbenchError(f"'{manifest_path}' is not valid JSON ({exc.msg})") from None
 
@@ -216,12 +219,12 @@ def _header(folder: Path, runs: pd.DataFrame, manifest: Mapping[str, Any]) -> st
         facts.append(f"<code>optbench {esc(manifest['command'])}</code>")
     if manifest.get("started_utc"):
         facts.append(f"started {esc(manifest['started_utc'])}")
-    links = [("setup", "What was run"), ("results", "Results"), ("divergences", "Divergences")]
-    links.append(("figures", "Figures"))
+    links = {"setup": "What was run", "results": "Results", "divergences": "Divergences"}
+    links["figures"] = "Figures"
     return (
         f"<header><h1>optbench report: <span class='mono'>{esc(folder.resolve().name)}</span>"
         f"</h1><p class='lede'>{' · '.join(facts)}</p><nav>"
-        + "".join(f"<a href='#{anchor}'>{text}</a>" for anchor, text in links)
+        + "".join(f"<a href='#{anchor}'>{text}</a>" for anchor, text in links.items())
         + "</nav></header>"
     )
 
@@ -273,7 +276,7 @@ def _settings(config: Mapping[str, Any]) -> str:
             facts[key] = runs[0][key]
         elif key != "optimizer":
             differing.append(key)
-    html_ = _facts_table(facts.items())
+    out = _facts_table(facts.items())
     if runs and differing:
         lines = []
         for name in dict.fromkeys(r.get("optimizer") for r in runs):
@@ -287,8 +290,8 @@ def _settings(config: Mapping[str, Any]) -> str:
                     parts.append(f"{key} ∈ {{{', '.join(values)}}}")
             # no line break inside one setting: only between them
             lines.append((_text(name), " · ".join(p.replace(" ", "\u00a0") for p in parts)))
-        html_ += "<h3>Per optimizer</h3>" + _table(["optimizer", "settings"], lines)
-    return html_
+        out += "<h3>Per optimizer</h3>" + _table(["optimizer", "settings"], lines)
+    return out
 
 
 def _flatten(run: Mapping[str, Any]) -> dict[str, Any]:
@@ -304,22 +307,29 @@ def _flatten(run: Mapping[str, Any]) -> dict[str, Any]:
 
 def _results_section(folder: Path, runs: pd.DataFrame) -> str:
     """Tables the folder holds (best.csv, rankings, …) first, then every run's summary."""
-    import pandas as pd
-
     from optbench.api import summary_table
 
     parts = ["<section id='results'><h2>Results</h2>"]
     for path in _extra_tables(folder):
         try:
-            frame = pd.read_csv(path)
-        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-            parts.append(f"<h3>{esc(path.name)}</h3><p class='note'>unreadable: {esc(exc)}</p>")
-            continue
-        parts.append(f"<h3>{esc(path.name)}</h3>" + _frame_table(frame, path.name))
-    table = summary_table(runs)
-    parts.append(f"<h3>Every run ({RUNS_CSV})</h3>" + _frame_table(table, RUNS_CSV))
+            table = _frame_table(_read_csv(path), path.name)
+        except OptbenchError as exc:
+            table = f"<p class='note'>{esc(exc)}</p>"
+        parts.append(f"<h3>{esc(path.name)}</h3>{table}")
+    table = _frame_table(summary_table(runs), RUNS_CSV)
+    parts.append(f"<h3>Every run ({RUNS_CSV})</h3>{table}")
     parts.append("</section>")
     return "".join(parts)
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    """``path`` as a frame; a malformed file is a one-line error, not a traceback."""
+    import pandas as pd
+
+    try:
+        return pd.read_csv(path)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise OptbenchError(f"'{path}' is not a readable CSV table ({exc})") from None
 
 
 def _extra_tables(folder: Path) -> list[Path]:

@@ -255,6 +255,32 @@ def test_cli_report_on_a_folder_without_results(tmp_path):
         write_report(tmp_path / "missing")
 
 
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("runs.csv", "", "is not a readable CSV table"),
+        ("runs.csv", "run_id,problem\nabc,bowl\n", "lacks the column(s) optimizer, lr"),
+        ("manifest.json", "{not json", "is not valid JSON"),
+    ],
+)
+def test_cli_report_on_damaged_files_is_a_one_line_error(folder, tmp_path, name, content, message):
+    damaged = tmp_path / "damaged"
+    shutil.copytree(folder, damaged)
+    (damaged / name).write_text(content)
+    done = CliRunner().invoke(cli, ["report", str(damaged)])
+    assert done.exit_code == 2
+    assert message in done.output and done.output.count("\n") == 1
+
+
+def test_an_unreadable_extra_table_is_noted_not_fatal(folder, tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copytree(folder, copy)
+    (copy / "broken.csv").write_bytes(b"\xff\xfe\x00bad")
+    text = write_report(copy).read_text()
+    assert "broken.csv" in text and "is not a readable CSV table" in text
+    Page(text)
+
+
 @pytest.mark.browser
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="needs /usr/bin/chromium (make test-browser)")
 def test_report_renders_in_headless_chromium(page, folder, tmp_path):
