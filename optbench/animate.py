@@ -88,7 +88,7 @@ def trajectories_animation(
     legend = ax.legend(loc="best", framealpha=0.9)
     fig.set_dpi(DPI)
     fig.tight_layout()
-    fig.set_layout_engine("none")  # laid out once: no layout pass (a whole extra draw) per frame
+    fig.set_layout_engine(None)  # laid out once: no layout pass (a whole extra draw) per frame
     fig.canvas.draw()  # resolve loc="best" against the full paths, then pin it there
     legend.set_loc(tuple(legend.get_window_extent().transformed(ax.transAxes.inverted()).p0))
     moving = [title, legend, *marks, *(a for track in tracks for a in track[4:6])]
