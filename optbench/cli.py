@@ -297,9 +297,10 @@ def plot(folder, svg, animate) -> None:
 @cli.command(context_settings=CONTEXT)
 @click.argument("folder", type=click.Path(exists=True, file_okay=False))
 def report(folder) -> None:
-    """Write FOLDER/report.html: one page with settings, tables, figures and divergences.
+    """Write FOLDER/report.html, one self-contained page to share.
 
-    The page embeds its figures and styles: it opens offline in any browser and prints.
+    Settings, versions, tables, every figure with a caption, and the divergences. Figures and
+    styles are embedded, so the page opens offline in any browser and prints.
     """
     from optbench import api
 

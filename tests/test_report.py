@@ -19,6 +19,7 @@ import optbench
 from optbench.cli import cli
 from optbench.errors import OptbenchError
 from optbench.html_report import (
+    ANIMATION_CAPTION,
     CAPTIONS,
     GENERIC_CAPTION,
     MAX_TABLE_ROWS,
@@ -193,6 +194,19 @@ def test_tables_are_rendered_and_escaped(page):
     assert "<b>odd" not in text and "&lt;b&gt;odd &amp; name&lt;/b&gt;" in text  # … escaped
     assert f"The first {MAX_TABLE_ROWS} of {MAX_TABLE_ROWS + 5} rows" in results
     assert "0.00015" in results  # 4 significant digits
+
+
+def test_an_animation_is_embedded_after_its_figure(folder, tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copytree(folder, copy)
+    frames = [Image.new("RGB", (8, 8), color) for color in ("white", "black")]
+    frames[0].save(copy / "trajectories.gif", save_all=True, append_images=frames[1:])
+    parsed = Page(write_report(copy).read_text())
+    gifs = [img for img in parsed.images if img["src"].startswith("data:image/gif;base64,")]
+    assert len(gifs) == 1
+    names = [c.split(" — ", 1)[0] for c in parsed.captions]
+    assert names[:2] == ["trajectories.png", "trajectories.gif"]
+    assert parsed.captions[1].endswith(ANIMATION_CAPTION)
 
 
 def test_report_function_stays_callable(folder):
