@@ -65,9 +65,9 @@ def test_gif_has_the_promised_frames_size_and_final_hold(animated):
     frames = _frames(animated / "trajectories.gif")
     history = pd.read_csv(animated / "history.csv")
     assert len(frames) == len(frame_steps(history["step"].to_numpy())) == MAX_FRAMES
-    durations = [d for d, _ in frames]
-    assert len(set(durations[:-1])) == 1
-    assert durations[-1] >= 1000  # the last picture stays before the loop restarts
+    delays_ms = [d for d, _ in frames]  # display time of each frame, from the GIF
+    assert len(set(delays_ms[:-1])) == 1
+    assert delays_ms[-1] >= 1000  # the last picture stays before the loop restarts
     with Image.open(animated / "trajectories.gif") as gif:
         assert gif.size == (576, 448)
     assert (animated / "trajectories.gif").stat().st_size < 3_000_000
