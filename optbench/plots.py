@@ -46,6 +46,7 @@ OPTIMIZER_COLORS = {
 }
 _EXTRA_COLORS = ["#1B9E77", "#A6761D", "#E7298A", "#66A61E", "#7570B3", "#444444"]
 GAP_FLOOR = 1e-16  # gaps below this (or rounding negatives) are drawn at the floor
+POINT_STYLE = {"ms": 9, "mec": "black", "mew": 0.8, "zorder": 5}  # where a path ends (or is)
 
 plt.rcParams.update(
     {
@@ -179,9 +180,6 @@ def mark_starts_and_minima(ax: Axes, runs: pd.DataFrame, surface: SurfaceSpec) -
             label="minimum" if len(mins) == 1 else "minima",
         )
     return marks
-
-
-POINT_STYLE = {"ms": 9, "mec": "black", "mew": 0.8, "zorder": 5}  # where a path ends (or is)
 
 
 def plot_path(ax: Axes, run: pd.Series, x: np.ndarray, y: np.ndarray, vary_seed: bool) -> Line2D:
