@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test bench lint format figures clean
+.PHONY: run test test-browser bench lint format figures clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,9 +19,14 @@ CLASSIC := -o sgd -o momentum -o adagrad -o adam --problem bowl --start -7,2 --s
 run: $(STAMP)
 	$(BIN)/optbench run $(CLASSIC)
 
-## test: install the test dependencies and run the whole suite
+## test: install the test dependencies and run the whole suite (browser tests apart)
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -m "not browser"
+
+## test-browser: render the report in headless Chromium (installs Debian's chromium if missing)
+test-browser: $(STAMP)
+	[ -x /usr/bin/chromium ] || (apt-get update && apt-get install -y chromium)
+	$(BIN)/python -m pytest -q -m browser
 
 ## bench: speed benchmarks (ratios measured side by side; never asserted in tests)
 bench: $(STAMP)

@@ -7,7 +7,7 @@
 Importing optbench is cheap: numba, pandas and matplotlib load only when a run needs them.
 """
 
-from optbench.api import Result, load, plot, run, sweep
+from optbench.api import Result, load, plot, report, run, sweep
 from optbench.errors import OptbenchError
 from optbench.optimizers import (
     OptimizerSpec,
@@ -31,6 +31,7 @@ __all__ = [
     "load",
     "plot",
     "register_optimizer",
+    "report",
     "run",
     "sweep",
 ]

@@ -62,20 +62,27 @@ class Result:
             from optbench.network_results import network_summary
 
             return network_summary(self.runs)
-        columns = {
-            "optimizer": "optimizer",
-            "lr": "lr",
-            "final_gap": "final gap",
-            "dist_to_min": "dist to min",
-            target_column(SUMMARY_TARGET): f"steps to {SUMMARY_TARGET:g}",
-            "diverged": "diverged",
-        }
-        table = self.runs[list(columns)].rename(columns=columns)
-        if self.runs["seed"].nunique() > 1:
-            table.insert(2, "seed", self.runs["seed"])
-        if self.runs["problem"].nunique() > 1:
-            table.insert(0, "problem", self.runs["problem"])
-        return table
+        return summary_table(self.runs)
+
+
+def summary_table(runs: pd.DataFrame) -> pd.DataFrame:
+    """One row per surface run of ``runs.csv``, the columns a reader compares first (CLI and
+    report). Problem and seed columns appear only when they vary.
+    """
+    columns = {
+        "optimizer": "optimizer",
+        "lr": "lr",
+        "final_gap": "final gap",
+        "dist_to_min": "dist to min",
+        target_column(SUMMARY_TARGET): f"steps to {SUMMARY_TARGET:g}",
+        "diverged": "diverged",
+    }
+    table = runs[list(columns)].rename(columns=columns)
+    if runs["seed"].nunique() > 1:
+        table.insert(2, "seed", runs["seed"])
+    if runs["problem"].nunique() > 1:
+        table.insert(0, "problem", runs["problem"])
+    return table
 
 
 def run(
@@ -95,6 +102,7 @@ def run(
     save: bool = True,
     plots: bool = True,
     svg: bool = False,
+    animate: bool = False,
     results_root: str | os.PathLike = "results",
     model: str | None = None,
     hidden: str | Sequence[int] | None = None,
@@ -123,6 +131,7 @@ def run(
     ``hidden`` sizes, ``activation``, ``loss``, ``init``, ``l2``, ``epochs``, ``batch_size``
     (None: the problem's default) and ``data_dir`` for MNIST-style IDX files; ``steps`` is then
     derived from the epochs.
+    ``animate=True`` adds ``trajectories.gif``: the paths growing over the contour.
     """
     started = utc_now()
     network = {
@@ -155,6 +164,11 @@ def run(
         bound=bound,
         network=network,
     )
+    if animate:
+        if not save:
+            raise OptbenchError("animate writes trajectories.gif into the run folder: keep save")
+        if is_network:
+            raise OptbenchError(f"animate draws paths over a 2-D surface; '{problem}' is not one")
     folder = None
     if save:
         used = dict.fromkeys(c.optimizer for c in configs)
@@ -187,6 +201,10 @@ def run(
                 for name, frame in figure_frames(configs, output, data_dir).items():
                     write_csv(frame, folder / name)
             result.figures = draw_run_figures(runs, history, folder, svg=svg)
+        if animate:
+            from optbench.animate import write_animations
+
+            result.figures += write_animations(runs, history, folder)
         data["finished_utc"] = utc_now()
         write_manifest(folder, data)
     return result
@@ -323,16 +341,33 @@ def _set_workers(workers: int | None) -> None:
     numba.set_num_threads(int(workers))
 
 
-def plot(folder: str | os.PathLike, svg: bool = False, smoothing: float = 0.0) -> list[Path]:
+def plot(
+    folder: str | os.PathLike, svg: bool = False, smoothing: float = 0.0, animate: bool = False
+) -> list[Path]:
     """Redraw the figures of a finished run folder from its CSVs (no recomputing).
 
-    ``smoothing`` in [0, 1) is an EMA weight applied to network loss/accuracy curves."""
+    ``smoothing`` in [0, 1) is an EMA weight applied to network loss/accuracy curves;
+    ``animate=True`` also redraws ``trajectories.gif``.
+    """
     from optbench.plots import draw_run_figures
 
     if not 0.0 <= smoothing < 1.0:
         raise OptbenchError(f"smooth={smoothing:g} must be in [0, 1)")
     runs, history, _ = read_results(folder)
-    return draw_run_figures(runs, history, Path(folder), svg=svg, smoothing=smoothing)
+    written = draw_run_figures(runs, history, Path(folder), svg=svg, smoothing=smoothing)
+    if animate:
+        from optbench.animate import write_animations
+
+        written += write_animations(runs, history, Path(folder))
+    return written
+
+
+def report(folder: str | os.PathLike) -> Path:
+    """Write ``folder/report.html``: one self-contained page (settings, versions, tables, every
+    figure with a caption, divergences) that opens offline in any browser. Returns its path."""
+    from optbench.html_report import write_report
+
+    return write_report(folder)
 
 
 def load(folder: str | os.PathLike) -> Result:

@@ -163,6 +163,7 @@ def cli() -> None:
     optbench list optimizers
     optbench plot results/<run>
     optbench data fetch fashion-mnist
+    optbench report results/<run>
     """
 
 
@@ -243,6 +244,11 @@ def cli() -> None:
 )
 @click.option("--svg", is_flag=True, help="Also write every figure as SVG.")
 @click.option("--no-plots", is_flag=True, help="Write CSVs and manifest only.")
+@click.option(
+    "--animate",
+    is_flag=True,
+    help="Also write trajectories.gif: the paths growing over the contour.",
+)
 @network_options
 def run(
     optimizers,
@@ -268,6 +274,7 @@ def run(
     epochs,
     batch_size,
     data_dir,
+    animate,
 ) -> None:
     """Run optimizers on one problem: summary table, CSVs, trajectory and loss figures.
 
@@ -310,6 +317,7 @@ def run(
         epochs=epochs,
         batch_size=batch_size,
         data_dir=data_dir,
+        animate=animate,
     )
     click.echo(_table(result.summary()))
     if "test_accuracy" in result.runs:
@@ -392,11 +400,12 @@ def list_problems() -> None:
     metavar="W",
     help="Networks: EMA weight in [0, 1) smoothing the loss and accuracy curves.",
 )
-def plot(folder, svg, smooth) -> None:
+@click.option("--animate", is_flag=True, help="Also redraw trajectories.gif.")
+def plot(folder, svg, smooth, animate) -> None:
     """Redraw the figures of a finished run folder from its CSVs."""
     from optbench import api
 
-    written = api.plot(folder, svg=svg, smoothing=smooth)
+    written = api.plot(folder, svg=svg, smoothing=smooth, animate=animate)
     click.echo(f"wrote {', '.join(str(p) for p in written)}")
 
 
@@ -667,6 +676,20 @@ def data_path(name) -> None:
     if name not in SOURCES:
         raise unknown_name("data set", name, SOURCES)
     click.echo(dataset_cache(name))
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("folder", type=click.Path(exists=True, file_okay=False))
+def report(folder) -> None:
+    """Write FOLDER/report.html, one self-contained page to share.
+
+    Settings, versions, tables, every figure with a caption, and the divergences. Figures and
+    styles are embedded, so the page opens offline in any browser and prints.
+    """
+    from optbench import api
+
+    path = api.report(folder)
+    click.echo(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
 
 
 def main() -> None:

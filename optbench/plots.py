@@ -7,9 +7,7 @@ colour in every figure (``color_for``), so a reader learns the legend once.
 
 from __future__ import annotations
 
-import os
-import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,9 +18,15 @@ matplotlib.use("Agg")  # headless: figures are files, never windows
 import matplotlib.pyplot as plt
 import numpy as np
 
+from optbench.results import atomic_path
+
 if TYPE_CHECKING:
     import pandas as pd
+    from matplotlib.axes import Axes
     from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+
+    from optbench.problems import SurfaceSpec
 
 # One colour per built-in optimizer, in teaching order; colour-blind-aware where it matters most
 # (sgd, momentum, adagrad, rmsprop, adam are the classic five and get the most distinct hues).
@@ -42,6 +46,7 @@ OPTIMIZER_COLORS = {
 }
 _EXTRA_COLORS = ["#1B9E77", "#A6761D", "#E7298A", "#66A61E", "#7570B3", "#444444"]
 GAP_FLOOR = 1e-16  # gaps below this (or rounding negatives) are drawn at the floor
+POINT_STYLE = {"ms": 9, "mec": "black", "mew": 0.8, "zorder": 5}  # where a path ends (or is)
 
 plt.rcParams.update(
     {
@@ -68,23 +73,18 @@ def save_figure(fig: Figure, path: Path, svg: bool = False) -> list[Path]:
     written = []
     for suffix in (".png", ".svg") if svg else (".png",):
         target = path.with_suffix(suffix)
-        handle, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.stem}.", suffix=suffix)
-        os.close(handle)
-        try:
+        with atomic_path(target) as tmp:
             fig.savefig(
                 tmp,
                 metadata={"Software": None} if suffix == ".png" else {"Date": None},
                 bbox_inches="tight",
             )
-            os.replace(tmp, target)
-        finally:
-            Path(tmp).unlink(missing_ok=True)
         written.append(target)
     plt.close(fig)
     return written
 
 
-def _run_label(run: pd.Series, vary_seed: bool) -> str:
+def run_label(run: pd.Series, vary_seed: bool) -> str:
     label = f"{run['optimizer']}  lr={run['lr']:g}"
     if vary_seed:
         label += f"  seed {run['seed']}"
@@ -151,66 +151,53 @@ def draw_surface(ax, surface, window, colorbar: bool = True):
     ax.set_ylabel("y (parameter 2)")
 
 
-def draw_path(
-    ax, path: pd.DataFrame, color: str, diverged: bool, label: str | None = None, lw: float = 1.8
-) -> None:
-    """One run's path (sorted by step) with its end marked: a dot, or an X where it diverged."""
+def contour_axes(runs: pd.DataFrame) -> tuple[Figure, Axes, SurfaceSpec]:
+    """A new figure showing the runs' surface, with its colour bar, over the plotting window
+    widened to every start: the background the static figure and the animation share."""
+    surface = _surface_for(runs)
+    fig, ax = plt.subplots(figsize=(7.2, 5.6))
+    draw_surface(ax, surface, plot_window(surface, runs))
+    return fig, ax, surface
+
+
+def draw_path(ax: Axes, path: pd.DataFrame, color: str, diverged: bool, label: str | None = None,
+              lw: float = 1.8, end: bool = True) -> Line2D:  # fmt: skip
+    """One run's path (sorted by step), a dot per step when they are few; with ``end`` its last
+    point is marked: a dot, or an X where it diverged. Returns the path's line."""
     x, y = path["x"].to_numpy(), path["y"].to_numpy()
-    ax.plot(
-        x,
-        y,
-        "-",
-        color=color,
-        lw=lw,
-        marker="o" if len(path) <= 80 else None,
-        ms=3.5 if lw >= 1.5 else 2,
-        label=label,
-        zorder=3,
-    )
+    thin = lw < 1.5
+    (line,) = ax.plot(x, y, "-", color=color, lw=lw, marker="o" if len(path) <= 80 else None,
+                      ms=2 if thin else 3.5, label=label, zorder=3)  # fmt: skip
     finite = np.isfinite(x) & np.isfinite(y)
-    if finite.any():
-        ax.plot(
-            x[finite][-1],
-            y[finite][-1],
-            marker="X" if diverged else "o",
-            ms=9 if lw >= 1.5 else 6,
-            mfc=color,
-            mec="black",
-            mew=0.8,
-            zorder=5,
-        )
+    if end and finite.any():
+        style = {**POINT_STYLE, "ms": 6} if thin else POINT_STYLE
+        ax.plot(x[finite][-1], y[finite][-1], marker="X" if diverged else "o", mfc=color, **style)
+    return line
 
 
-def draw_landmarks(ax, surface, runs: pd.DataFrame) -> None:
+def draw_landmarks(ax: Axes, surface: SurfaceSpec, runs: pd.DataFrame) -> list[Line2D]:
     """Start points (white circles) and known minima (gold stars), drawn above the paths."""
     starts = runs[["start_x", "start_y"]].drop_duplicates().to_numpy()
     marker = {"ms": 9, "mec": "black", "zorder": 6, "clip_on": False}
-    ax.plot(starts[:, 0], starts[:, 1], "o", mfc="white", mew=1.5, label="start", **marker)
+    marks = ax.plot(starts[:, 0], starts[:, 1], "o", mfc="white", mew=1.5, label="start", **marker)
     if surface.minima:
         mins = np.asarray(surface.minima)
         label = "minimum" if len(mins) == 1 else "minima"
-        ax.plot(
-            mins[:, 0], mins[:, 1], "*", mfc="gold", mew=0.8, label=label, **{**marker, "ms": 15}
-        )
+        marks += ax.plot(mins[:, 0], mins[:, 1], "*", mfc="gold", mew=0.8, label=label,
+                         **{**marker, "ms": 15})  # fmt: skip
+    return marks
 
 
 def trajectories_figure(
     runs: pd.DataFrame, history: pd.DataFrame, title: str | None = None
 ) -> Figure:
     """Every run's path over the contour plot of its surface (log-spaced levels of f − f*)."""
-    surface = _surface_for(runs)
-    fig, ax = plt.subplots(figsize=(7.2, 5.6))
-    draw_surface(ax, surface, plot_window(surface, runs))
+    fig, ax, surface = contour_axes(runs)
     vary_seed = runs["seed"].nunique() > 1
     paths = history.sort_values("step").groupby("run_id")
     for _, run in runs.iterrows():
-        draw_path(
-            ax,
-            paths.get_group(run["run_id"]),
-            color_for(run["optimizer"]),
-            bool(run["diverged"]),
-            _run_label(run, vary_seed),
-        )
+        draw_path(ax, paths.get_group(run["run_id"]), color_for(run["optimizer"]),
+                  bool(run["diverged"]), run_label(run, vary_seed))  # fmt: skip
     draw_landmarks(ax, surface, runs)
     steps = int(runs["steps"].max())
     ax.set_title(title or f"{surface.label}: {surface.formula}  ·  {steps} steps")
@@ -256,6 +243,21 @@ def loss_figure(runs: pd.DataFrame, history: pd.DataFrame, title: str | None = N
     return fig
 
 
+def per_problem(
+    runs: pd.DataFrame, history: pd.DataFrame
+) -> Iterator[tuple[str, pd.DataFrame, pd.DataFrame]]:
+    """(file-name suffix, runs, history) per problem: every drawing writes one file per problem.
+
+    The suffix is empty when the folder holds one problem, ``-<problem>`` otherwise.
+    """
+    problems: Sequence[str] = list(runs["problem"].unique())
+    for problem in problems:
+        sub = runs[runs["problem"] == problem]
+        hist = history[history["run_id"].isin(sub["run_id"])]
+        suffix = "" if len(problems) == 1 else f"-{str(problem).replace(':', '_')}"
+        yield suffix, sub, hist
+
+
 def draw_run_figures(
     runs: pd.DataFrame,
     history: pd.DataFrame,
@@ -269,12 +271,8 @@ def draw_run_figures(
     from optbench.problems import get_problem
 
     written: list[Path] = []
-    problems: Sequence[str] = list(runs["problem"].unique())
-    for problem in problems:
-        sub = runs[runs["problem"] == problem]
-        hist = history[history["run_id"].isin(sub["run_id"])]
-        suffix = "" if len(problems) == 1 else f"-{problem.replace(':', '_')}"
-        if get_problem(str(problem)).family == "network":
+    for suffix, sub, hist in per_problem(runs, history):
+        if get_problem(str(sub["problem"].iloc[0])).family == "network":
             from optbench.plots_networks import draw_network_figures
 
             written += draw_network_figures(sub, hist, folder, suffix, svg, smoothing)

@@ -1,0 +1,474 @@
+"""One self-contained HTML page per results folder: what was run, the tables, every figure.
+
+``optbench report DIR`` writes ``DIR/report.html`` from what the folder holds (manifest.json,
+runs.csv, any other CSV table such as a sweep's best.csv, every PNG and GIF); nothing is
+recomputed. The page makes no outside request — figures are base64 data URIs, the CSS is
+inline, there is no script and no web font — so it opens offline in any browser, survives being
+mailed or attached to an issue, and prints with no figure split across pages. Every piece of
+text taken from the folder is escaped.
+
+(The module is not called ``report.py``: ``optbench.report`` is the API function, and importing
+a submodule of that name would replace the function on the package.)
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import os
+import string
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from optbench.errors import OptbenchError
+from optbench.results import HISTORY_CSV, MANIFEST_JSON, RUNS_CSV, atomic_write_text
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+REPORT_HTML = "report.html"
+RUNS_COLUMNS = ("run_id", "problem", "optimizer", "lr", "seed", "diverged", "diverged_step")
+MAX_TABLE_ROWS = 300  # a longer table is cut (with a note): the CSV beside the page has it all
+
+# What to look for in each figure, keyed by file-name stem. A stem with a suffix
+# (``loss-beale``, one file per problem) takes the caption of the longest key it starts with.
+CAPTIONS = {
+    "trajectories": (
+        "Each optimizer's path over the contours of f − f* (log-spaced levels), from the white "
+        "start towards the gold star: look for zig-zags across narrow valleys, overshoot, and "
+        "where each path ends (an X marks a run that diverged)."
+    ),
+    "loss": (
+        "The gap to the minimum against step, on a log scale (bands span the seeds): a steeper "
+        "fall is faster progress; the dashed line is the 1e-3 target; a line that stops diverged."
+    ),
+    "lr_sensitivity": (
+        "Final gap against learning rate, both on log scales: look for how wide each optimizer's "
+        "range of good learning rates is, and where it starts to diverge."
+    ),
+    "tuned_loss": (
+        "Loss curves at each optimizer's best learning rate: the fair race, once every optimizer "
+        "is tuned; bands show the spread over seeds."
+    ),
+    "trajectory_grid": (
+        "Paths of every optimizer on every problem at its tuned learning rate: look for which "
+        "landscapes break which method."
+    ),
+    "ecdf": (
+        "The fraction of runs that reached the target within a given number of steps: a curve "
+        "further up and to the left solves more runs sooner."
+    ),
+    "performance_profile": (
+        "The fraction of problems each optimizer solves within a factor τ of the fastest one: "
+        "high at τ = 1 means often the fastest; high on the right means robust."
+    ),
+    "accuracy": (
+        "Test accuracy against epoch: look for the level each optimizer reaches, how soon, and "
+        "whether the gap between optimizers opens or closes."
+    ),
+    "decision_boundary": (
+        "The trained network's decision regions over the data points: smooth boundaries that "
+        "follow the classes generalise; jagged islands around single points overfit."
+    ),
+    "weight_trajectory": (
+        "The weights' path projected onto two directions: how far, and how straight, each "
+        "optimizer travels through parameter space."
+    ),
+}
+GENERIC_CAPTION = "A figure of this folder: its title, axes and legend say what is plotted."
+ANIMATION_CAPTION = (
+    "The paths animated: every optimizer moves together, the step counter is in the title, and "
+    "the last picture holds before the loop restarts (printed, only its first frame shows)."
+)
+IMAGE_TYPES = {".png": "image/png", ".gif": "image/gif"}
+TABLE_ORDER = ("best", "rank")  # best.csv first, then ranking tables, then the rest by name
+
+STYLE = """
+:root { --ink: #1d1d1f; --muted: #5b6068; --rule: #d9dce1; --band: #f4f6f8; --bad: #fdecea; }
+* { box-sizing: border-box; }
+body { margin: 0; color: var(--ink); background: #fff; line-height: 1.45;
+  font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial,
+  sans-serif; }
+main { max-width: 1240px; margin: 0 auto; padding: 24px 28px 48px; }
+h1 { font-size: 1.6em; margin: 0 0 4px; }
+h2 { font-size: 1.25em; margin: 32px 0 10px; padding-bottom: 4px;
+  border-bottom: 2px solid var(--rule); }
+h3 { font-size: 1.02em; margin: 18px 0 6px; }
+p, li { max-width: 80ch; }
+.lede { color: var(--muted); margin: 0 0 10px; max-width: none; }
+nav { margin: 8px 0 0; font-size: 0.93em; }
+nav a { margin-right: 14px; color: #0b5cad; text-decoration: none; }
+code, .mono { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace;
+  font-size: 0.92em; }
+.columns { display: grid; grid-template-columns: repeat(auto-fit, minmax(420px, 1fr));
+  gap: 8px 32px; align-items: start; }
+.scroll { overflow-x: auto; max-width: 100%; }
+table { border-collapse: collapse; margin: 4px 0 8px; font-size: 0.9em; }
+th, td { padding: 3px 10px; border-bottom: 1px solid var(--rule); text-align: left;
+  vertical-align: top; }
+thead th { background: var(--band); border-bottom: 2px solid var(--rule); white-space: nowrap; }
+tbody tr:nth-child(even) td { background: #fafbfc; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+tr.diverged td { background: var(--bad) !important; }
+table.facts th { background: none; font-weight: 600; white-space: nowrap; color: var(--muted);
+  border-bottom: 1px solid var(--rule); }
+.note { color: var(--muted); font-size: 0.88em; margin: 2px 0 10px; }
+.figures { display: grid; grid-template-columns: repeat(auto-fit, minmax(540px, 1fr));
+  gap: 24px; }
+figure { margin: 0; padding: 12px; border: 1px solid var(--rule); border-radius: 6px; }
+figure img { display: block; max-width: 100%; height: auto; margin: 0 auto; }
+figcaption { margin-top: 8px; font-size: 0.9em; }
+figcaption b { font-family: ui-monospace, Menlo, Consolas, monospace; font-weight: 600; }
+.ok { color: #1a7f37; }
+footer { margin-top: 40px; color: var(--muted); font-size: 0.85em; }
+@media print {
+  @page { size: A4; margin: 14mm 12mm; }
+  body { font-size: 10pt; }
+  main { max-width: none; padding: 0; }
+  nav { display: none; }
+  h2, h3 { break-after: avoid; page-break-after: avoid; }
+  .figures { display: block; }
+  figure { break-inside: avoid; page-break-inside: avoid; margin: 0 0 12px; border: none;
+    padding: 0; }
+  figure img { max-height: 11.5cm; width: auto; }  /* two figures to an A4 page */
+  .scroll { overflow: visible; }
+  thead { display: table-header-group; }
+  tr { break-inside: avoid; page-break-inside: avoid; }
+  a { color: inherit; text-decoration: none; }
+}
+"""
+
+PAGE = string.Template(
+    """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="optbench $version">
+<title>$title</title>
+<style>$style</style>
+</head>
+<body>
+<main>
+$body
+</main>
+</body>
+</html>
+"""
+)
+
+
+def esc(value: Any) -> str:
+    """Any value as escaped HTML text (quotes too, so it is safe inside attributes)."""
+    return html.escape(str(value), quote=True)
+
+
+def write_report(folder: str | os.PathLike) -> Path:
+    """Write ``folder/report.html`` and return its path (see the module docstring)."""
+    from optbench import __version__
+
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise OptbenchError(f"'{folder}' is not a folder")
+    if not (folder / RUNS_CSV).is_file():
+        raise OptbenchError(f"'{folder}' is not an optbench results folder (no {RUNS_CSV})")
+    runs = _read_csv(folder / RUNS_CSV)
+    missing = [c for c in RUNS_COLUMNS if c not in runs.columns]
+    if missing:
+        raise OptbenchError(f"'{folder / RUNS_CSV}' lacks the column(s) {', '.join(missing)}")
+    manifest_path = folder / MANIFEST_JSON
+    try:
+        text = manifest_path.read_text(encoding="utf-8") if manifest_path.is_file() else "{}"
+        manifest = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise OptbenchError(f"'{manifest_path}' is not valid JSON ({exc.msg})") from None
+
+    body = [
+        _header(folder, runs, manifest),
+        _setup_section(manifest),
+        _results_section(folder, runs),
+        _divergence_section(runs),
+        _figures_section(folder),
+        f"<footer>Written by optbench {esc(__version__)} from the files of this folder; "
+        "every number here is in its CSV files.</footer>",
+    ]
+    page = PAGE.substitute(
+        version=esc(__version__),
+        title=esc(f"optbench report · {folder.resolve().name}"),
+        style=STYLE,
+        body="\n".join(body),
+    )
+    path = folder / REPORT_HTML
+    atomic_write_text(path, page)
+    return path
+
+
+# ── sections ────────────────────────────────────────────────────────────────────────────────
+
+
+def _header(folder: Path, runs: pd.DataFrame, manifest: Mapping[str, Any]) -> str:
+    problems = ", ".join(dict.fromkeys(map(str, runs["problem"])))
+    optimizers = ", ".join(dict.fromkeys(map(str, runs["optimizer"])))
+    facts = [
+        f"{len(runs)} run{'s' * (len(runs) != 1)} on {esc(problems)}",
+        f"optimizers {esc(optimizers)}",
+    ]
+    if manifest.get("command"):
+        facts.append(f"<code>optbench {esc(manifest['command'])}</code>")
+    if manifest.get("started_utc"):
+        facts.append(f"started {esc(manifest['started_utc'])}")
+    links = {"setup": "What was run", "results": "Results", "divergences": "Divergences"}
+    links["figures"] = "Figures"
+    return (
+        f"<header><h1>optbench report: <span class='mono'>{esc(folder.resolve().name)}</span>"
+        f"</h1><p class='lede'>{' · '.join(facts)}</p><nav>"
+        + "".join(f"<a href='#{anchor}'>{text}</a>" for anchor, text in links.items())
+        + "</nav></header>"
+    )
+
+
+def _setup_section(manifest: Mapping[str, Any]) -> str:
+    """The config (settings shared by all runs, then what differs) beside versions and machine."""
+    if not manifest:
+        return (
+            "<section id='setup'><h2>What was run</h2><p class='note'>This folder has no "
+            f"{MANIFEST_JSON}: settings, versions and machine are unknown.</p></section>"
+        )
+    settings = _settings(manifest.get("config") or {})
+    seeds = manifest.get("seeds")
+    versions = manifest.get("versions") or {}
+    provenance = {
+        "started (UTC)": manifest.get("started_utc"),
+        "finished (UTC)": manifest.get("finished_utc"),
+        "seeds": ", ".join(map(str, seeds)) if isinstance(seeds, list) else seeds,
+        "git commit": manifest.get("git_commit") or "— (not run from a git checkout)",
+        "versions": " · ".join(f"{k} {v}" for k, v in versions.items()),
+        **(manifest.get("machine") or {}),
+        "schema version": manifest.get("schema_version"),
+    }
+    known = {"config", "versions", "machine", "seeds", "git_commit", "started_utc"}
+    known |= {"finished_utc", "schema_version", "command"}
+    provenance.update({k: v for k, v in manifest.items() if k not in known})
+    return (
+        "<section id='setup'><h2>What was run</h2><div class='columns'>"
+        f"<div><h3>Settings</h3>{settings}</div>"
+        f"<div><h3>Versions, machine, time</h3>{_facts_table(provenance.items())}</div>"
+        "</div></section>"
+    )
+
+
+def _settings(config: Mapping[str, Any]) -> str:
+    """Settings every run shares as facts, then one line per optimizer with what differs.
+
+    Each run's config is flattened (hyperparameters become keys of their own). A key with one
+    value over all runs is shared; otherwise the optimizer's line gives ``name=value``, or
+    ``name ∈ {a, b, …}`` where its runs differ, so a swept learning rate reads as one line. The
+    run id and seed are left out: they differ for every run and are in the results table.
+    """
+    runs = [_flatten(r) for r in config.get("runs", []) if isinstance(r, Mapping)]
+    facts = {k: v for k, v in config.items() if k != "runs"}
+    keys = list(dict.fromkeys(k for r in runs for k in r))
+    differing = []
+    for key in keys:
+        if all(key in r for r in runs) and len({_text(r[key]) for r in runs}) == 1:
+            facts[key] = runs[0][key]
+        elif key != "optimizer":
+            differing.append(key)
+    out = _facts_table(facts.items())
+    if runs and differing:
+        lines = []
+        for name in dict.fromkeys(r.get("optimizer") for r in runs):
+            group = [r for r in runs if r.get("optimizer") == name]
+            parts = []
+            for key in differing:
+                values = list(dict.fromkeys(_text(r[key]) for r in group if key in r))
+                if len(values) == 1:
+                    parts.append(f"{key}={values[0]}")
+                elif values:
+                    parts.append(f"{key} ∈ {{{', '.join(values)}}}")
+            # no line break inside one setting: only between them
+            lines.append((_text(name), " · ".join(p.replace(" ", "\u00a0") for p in parts)))
+        out += "<h3>Per optimizer</h3>" + _table(["optimizer", "settings"], lines)
+    return out
+
+
+def _flatten(run: Mapping[str, Any]) -> dict[str, Any]:
+    """A run config with its ``hp`` pairs as keys in place, without run id and seed."""
+    flat: dict[str, Any] = {}
+    for key, value in run.items():
+        if key == "hp" and isinstance(value, list):
+            flat.update(p for p in value if isinstance(p, list | tuple) and len(p) == 2)
+        elif key not in ("run_id", "seed"):
+            flat[key] = value
+    return flat
+
+
+def _results_section(folder: Path, runs: pd.DataFrame) -> str:
+    """Tables the folder holds (best.csv, rankings, …) first, then every run's summary."""
+    from optbench.api import summary_table
+
+    parts = ["<section id='results'><h2>Results</h2>"]
+    for path in _extra_tables(folder):
+        try:
+            table = _frame_table(_read_csv(path), path.name)
+        except OptbenchError as exc:
+            table = f"<p class='note'>{esc(exc)}</p>"
+        parts.append(f"<h3>{esc(path.name)}</h3>{table}")
+    table = _frame_table(summary_table(runs), RUNS_CSV)
+    parts.append(f"<h3>Every run ({RUNS_CSV})</h3>{table}")
+    parts.append("</section>")
+    return "".join(parts)
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    """``path`` as a frame; a malformed file is a one-line error, not a traceback."""
+    import pandas as pd
+
+    try:
+        return pd.read_csv(path)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise OptbenchError(f"'{path}' is not a readable CSV table ({exc})") from None
+
+
+def _extra_tables(folder: Path) -> list[Path]:
+    """Every CSV of the folder except runs.csv and the (long) history.csv, best.csv first."""
+    tables = [
+        p
+        for p in folder.glob("*.csv")
+        if p.name not in (RUNS_CSV, HISTORY_CSV) and not p.name.startswith(".")
+    ]
+
+    def rank(path: Path) -> tuple[int, str]:
+        hits = [i for i, word in enumerate(TABLE_ORDER) if word in path.stem.lower()]
+        return (hits[0] if hits else len(TABLE_ORDER), path.name)
+
+    return sorted(tables, key=rank)
+
+
+def _divergence_section(runs: pd.DataFrame) -> str:
+    diverged = runs[runs["diverged"].astype(bool)]
+    head = "<section id='divergences'><h2>Divergences</h2>"
+    if diverged.empty:
+        return head + f"<p class='ok'>No run diverged (of {len(runs)}).</p></section>"
+    columns = ["problem", "optimizer", "lr", "seed", "run_id", "diverged_step"]
+    table = diverged[columns].rename(
+        columns={"run_id": "run id", "diverged_step": "diverged at step"}
+    )
+    return (
+        head + f"<p>{len(diverged)} of {len(runs)} runs diverged: the loss became non-finite or a "
+        "parameter passed the bound. A diverged run stops there; its final numbers are those "
+        "of that step.</p>" + _frame_table(table, RUNS_CSV, highlight=False) + "</section>"
+    )
+
+
+def _figures_section(folder: Path) -> str:
+    images = sorted(
+        (p for p in folder.iterdir() if p.suffix in IMAGE_TYPES and not p.name.startswith(".")),
+        key=_figure_order,
+    )
+    head = "<section id='figures'><h2>Figures</h2>"
+    if not images:
+        return head + "<p class='note'>This folder has no figures.</p></section>"
+    figures = []
+    for path in images:
+        data = base64.b64encode(path.read_bytes()).decode("ascii")
+        caption = caption_for(path)
+        figures.append(
+            f"<figure><img src='data:{IMAGE_TYPES[path.suffix]};base64,{data}' "
+            f"alt='{esc(path.name)}: {esc(caption)}'>"
+            f"<figcaption><b>{esc(path.name)}</b> — {esc(caption)}</figcaption></figure>"
+        )
+    return head + "<div class='figures'>" + "\n".join(figures) + "</div></section>"
+
+
+def caption_for(path: Path) -> str:
+    """What to look for in the figure at ``path`` (a generic line for an unknown name)."""
+    if path.suffix == ".gif":
+        return ANIMATION_CAPTION
+    key = _caption_key(path.stem)
+    return CAPTIONS[key] if key else GENERIC_CAPTION
+
+
+def _caption_key(stem: str) -> str | None:
+    for key in sorted(CAPTIONS, key=len, reverse=True):
+        if stem == key or stem.startswith((f"{key}-", f"{key}_")):
+            return key
+    return None
+
+
+def _figure_order(path: Path) -> tuple[int, int, str]:
+    """Figures in the order of the caption table (unknown ones last), each PNG before its GIF."""
+    key = _caption_key(path.stem)
+    position = list(CAPTIONS).index(key) if key else len(CAPTIONS)
+    return (position, path.suffix == ".gif", path.name)
+
+
+# ── tables and values ───────────────────────────────────────────────────────────────────────
+
+
+def _frame_table(frame: pd.DataFrame, source: str, highlight: bool = True) -> str:
+    """A frame as an HTML table (at most MAX_TABLE_ROWS rows; diverged rows tinted)."""
+    shown = frame.head(MAX_TABLE_ROWS)
+    numeric = [frame[c].dtype.kind in "iuf" for c in frame.columns]
+    flags = None
+    if highlight and "diverged" in frame.columns:
+        flags = shown["diverged"].astype(str).str.lower().isin(["true", "1", "yes"]).tolist()
+    rows = [tuple(_text(v) for v in row) for row in shown.itertuples(index=False)]
+    table = _table(list(frame.columns), rows, numeric, flags)
+    if len(frame) > MAX_TABLE_ROWS:
+        table += (
+            f"<p class='note'>The first {MAX_TABLE_ROWS} of {len(frame)} rows; "
+            f"{esc(source)} has them all.</p>"
+        )
+    return table
+
+
+def _table(
+    columns: Sequence[str],
+    rows: Iterable[Sequence[str]],
+    numeric: Sequence[bool] | None = None,
+    flags: Sequence[bool] | None = None,
+) -> str:
+    """Rows of already formatted text as an HTML table: headers, right-aligned numbers."""
+    numeric = numeric or [False] * len(columns)
+    head = "".join(f"<th>{esc(c)}</th>" for c in columns)
+    body = []
+    for i, row in enumerate(rows):
+        cells = "".join(
+            f"<td class='num'>{esc(v)}</td>" if num else f"<td>{esc(v)}</td>"
+            for v, num in zip(row, numeric, strict=True)
+        )
+        tint = " class='diverged'" if flags and flags[i] else ""
+        body.append(f"<tr{tint}>{cells}</tr>")
+    return (
+        f"<div class='scroll'><table><thead><tr>{head}</tr></thead>"
+        f"<tbody>{''.join(body)}</tbody></table></div>"
+    )
+
+
+def _facts_table(items: Iterable[tuple[str, Any]]) -> str:
+    rows = "".join(f"<tr><th>{esc(k)}</th><td>{esc(_text(v))}</td></tr>" for k, v in items)
+    return f"<table class='facts'><tbody>{rows}</tbody></table>"
+
+
+def _text(value: Any) -> str:
+    """One value as short readable text: 4 significant digits, whole numbers whole, — for none."""
+    import pandas as pd
+
+    if isinstance(value, list | tuple):
+        return "(" + ", ".join(_text(v) for v in value) + ")"
+    if isinstance(value, Mapping):
+        return json.dumps(value, default=str, separators=(", ", ": "))
+    if value is None or pd.isna(value):
+        return "—"
+    if type(value).__module__ == "numpy":
+        value = value.item()
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 1e15:
+            return str(int(value))
+        return f"{value:.4g}"
+    return str(value)
