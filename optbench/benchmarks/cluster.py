@@ -1,4 +1,4 @@
-"""The Dask executor's cost: one sweep locally (prange over runs) and on a 2-worker local
+"""The Dask executor's cost: one MLP sweep locally (prange over runs) and on a 2-worker local
 cluster (one single-threaded process per core), runs/s of each and the cluster's overhead.
 
 The cluster's start-up is reported apart: it is paid once per session, not per sweep.
@@ -15,11 +15,11 @@ WORKERS = 2
 
 
 def workload() -> SweepConfig:
-    """A mid-sized sweep: 4 optimizers × 3 problems × 13 lrs × 8 seeds × 20,000 steps."""
+    """An MLP sweep: 3 optimizers × 4 learning rates × 4 seeds on spirals (2-16-16-2, tanh),
+    40 epochs of minibatches of 32 each."""
     return SweepConfig.from_raw({
-        "optimizers": ["sgd", "momentum", "rmsprop", "adam"],
-        "problems": ["rosenbrock", "beale", "rastrigin"], "lr": "1e-4..1:13", "seeds": 8,
-        "steps": 20_000, "noise": 0.1, "record_every": 1000,
+        "optimizers": ["sgd", "momentum", "adam"], "problems": ["spirals"],
+        "lr": "1e-3..1:4", "seeds": 4, "network": {"epochs": 40},
     })  # fmt: skip
 
 
