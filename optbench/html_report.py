@@ -267,6 +267,8 @@ def _settings(config: Mapping[str, Any]) -> str:
     ``name ∈ {a, b, …}`` where its runs differ, so a swept learning rate reads as one line. The
     run id and seed are left out: they differ for every run and are in the results table.
     """
+    if isinstance(config.get("sweep"), Mapping):
+        return _sweep_settings(config)
     runs = [_flatten(r) for r in config.get("runs", []) if isinstance(r, Mapping)]
     facts = {k: v for k, v in config.items() if k != "runs"}
     keys = list(dict.fromkeys(k for r in runs for k in r))
@@ -294,6 +296,56 @@ def _settings(config: Mapping[str, Any]) -> str:
     return out
 
 
+def _sweep_settings(config: Mapping[str, Any]) -> str:
+    """A sweep's grid as facts (problems, seeds, noise …) and one line per optimizer saying
+    which hyperparameters are axes, how many values and over what range."""
+    sweep = config["sweep"]
+    sha = str(config.get("sha256", ""))
+    facts: dict[str, Any] = {"kind": config.get("kind"), "sha256": f"{sha[:16]}…" if sha else ""}
+    for key, value in sweep.items():
+        if key == "axes" or value in ((), [], None):
+            continue
+        if isinstance(value, list | tuple) and value and isinstance(value[0], list | tuple):
+            value = ", ".join(f"{k}={_text(v)}" for k, v in value)  # pairs: starts, network
+        elif isinstance(value, list | tuple):
+            value = ", ".join(_text(v) for v in value)
+        facts[key] = value
+    lines = []
+    for name, named_axes in sweep.get("axes", []):
+        parts = []
+        for hname, values in named_axes:
+            numbers = [float(v) for v in values]
+            if len(numbers) == 1:
+                parts.append(f"{hname}={_text(numbers[0])}")
+            else:
+                span = f"{_text(min(numbers))} … {_text(max(numbers))}"
+                parts.append(f"{hname}: {len(numbers)} values, {span}")
+        lines.append((_text(name), " · ".join(parts) or "defaults"))
+    out = _facts_table(facts.items())
+    if lines:
+        out += "<h3>Grid per optimizer</h3>" + _table(["optimizer", "axes"], lines)
+    return out
+
+
+BEST_COLUMNS = {
+    "problem": "problem", "preset": "preset", "noise": "noise", "steps": "steps",
+    "optimizer": "optimizer", "lr": "lr", "seeds": "seeds", "evaluated_on": "evaluated on",
+    "final_gap_median": "median gap", "final_gap_geomean": "geo-mean gap",
+    "final_gap_geo_ci_low": "95% CI low", "final_gap_geo_ci_high": "95% CI high",
+    "steps_to_1e-03_median": "steps to 1e-3", "diverged_fraction": "diverged",
+}  # fmt: skip
+"""best.csv has a column per hyperparameter of every optimizer; the page shows what to compare
+(conditions that do not vary are dropped) and the CSV keeps everything."""
+
+
+def _best_view(frame: pd.DataFrame) -> pd.DataFrame:
+    keep = [c for c in BEST_COLUMNS if c in frame.columns]
+    keep = [c for c in keep if c not in ("preset", "noise", "steps") or frame[c].nunique() > 1]
+    detail = ("hp_", "log10_gap_", "final_gap_mean", "final_gap_ci_")  # in the CSV, not the page
+    keep += [c for c in frame.columns if c not in BEST_COLUMNS and not c.startswith(detail)]
+    return frame[keep].rename(columns=BEST_COLUMNS)
+
+
 def _flatten(run: Mapping[str, Any]) -> dict[str, Any]:
     """A run config with its ``hp`` pairs as keys in place, without run id and seed."""
     flat: dict[str, Any] = {}
@@ -308,15 +360,20 @@ def _flatten(run: Mapping[str, Any]) -> dict[str, Any]:
 def _results_section(folder: Path, runs: pd.DataFrame) -> str:
     """Tables the folder holds (best.csv, rankings, …) first, then every run's summary."""
     from optbench.api import summary_table
+    from optbench.network_results import network_summary
 
     parts = ["<section id='results'><h2>Results</h2>"]
     for path in _extra_tables(folder):
         try:
-            table = _frame_table(_read_csv(path), path.name)
+            frame = _read_csv(path)
+            if path.name == "best.csv":
+                frame = _best_view(frame)
+            table = _frame_table(frame, path.name)
         except OptbenchError as exc:
             table = f"<p class='note'>{esc(exc)}</p>"
         parts.append(f"<h3>{esc(path.name)}</h3>{table}")
-    table = _frame_table(summary_table(runs), RUNS_CSV)
+    surfaces = "dist_to_min" in runs.columns
+    table = _frame_table(summary_table(runs) if surfaces else network_summary(runs), RUNS_CSV)
     parts.append(f"<h3>Every run ({RUNS_CSV})</h3>{table}")
     parts.append("</section>")
     return "".join(parts)
