@@ -43,15 +43,24 @@ format: $(STAMP)
 ## figures: regenerate the curated figures the README shows (results/readme/)
 figures: $(STAMP)
 	rm -rf results/readme-runs && mkdir -p results/readme
-	$(BIN)/optbench run $(CLASSIC) --out results/readme-runs/classic
+	$(BIN)/optbench run $(CLASSIC) --out results/readme-runs/classic --animate
 	$(BIN)/optbench run -o sgd,momentum,nesterov,adagrad,rmsprop,adam --out results/readme-runs/beale
 	cp results/readme-runs/classic/trajectories.png results/readme/classic-trajectories.png
 	cp results/readme-runs/classic/loss.png results/readme/classic-loss.png
+	cp results/readme-runs/classic/trajectories.gif results/readme/classic-trajectories.gif
 	cp results/readme-runs/beale/trajectories.png results/readme/beale-trajectories.png
 	$(BIN)/optbench sweep experiments/fair.toml --out results/readme-runs/fair
 	cp results/readme-runs/fair/lr_sensitivity.png results/readme/fair-lr_sensitivity.png
 	cp results/readme-runs/fair/tuned_loss.png results/readme/fair-tuned_loss.png
 	cp results/readme-runs/fair/ecdf.png results/readme/fair-ecdf.png
+	$(BIN)/optbench report results/readme-runs/fair
+	$(BIN)/optbench run --problem spirals -o sgd,momentum,adagrad,rmsprop,adam --out results/readme-runs/spirals
+	cp results/readme-runs/spirals/curves.png results/readme/spirals-curves.png
+	cp results/readme-runs/spirals/boundaries.png results/readme/spirals-boundaries.png
+	$(BIN)/optbench run --problem xor --model perceptron --out results/readme-runs/xor-perceptron
+	cp results/readme-runs/xor-perceptron/boundaries.png results/readme/xor-perceptron.png
+	$(BIN)/optbench run --problem xor --model mlp --hidden 2 --activation sigmoid -o sgd,adam --out results/readme-runs/xor-mlp
+	cp results/readme-runs/xor-mlp/boundaries.png results/readme/xor-mlp.png
 
 ## clean: remove the venv, build files and every numba cache
 clean:

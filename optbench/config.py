@@ -457,12 +457,20 @@ class SweepConfig:
 
     def describe(self) -> str:
         """The plan in words: the grid and how many runs it makes."""
-        noise = ", ".join(f"{v:g}" for v in self.noise)
-        lines = [
-            f"problems   {', '.join(self.problems)}",
-            f"presets    {', '.join(self.presets)}   noise {noise}   "
-            f"steps {', '.join(map(str, self.steps))}   seeds {len(self.seeds)}",
-        ]
+        lines = [f"problems   {', '.join(self.problems)}",
+                 f"presets    {', '.join(self.presets)}   seeds {len(self.seeds)}"]  # fmt: skip
+        if any(self.network_options(p) is None for p in self.problems):
+            noise = ", ".join(f"{v:g}" for v in self.noise)
+            lines.append(f"surfaces   noise {noise}   steps {', '.join(map(str, self.steps))}")
+        for problem in self.problems:
+            options = self.network_options(problem)
+            if options is not None:
+                hidden = "-".join(map(str, options.hidden)) or "none"
+                lines.append(
+                    f"{problem:<10} {options.model} hidden {hidden} {options.activation}, "
+                    f"{options.loss}, {options.epochs} epochs of batch {options.batch_size} "
+                    f"({get_problem(problem).steps(options):,} steps)"
+                )
         points = self.points()
         for name, named_axes in self.axes:
             grid = "  ".join(
