@@ -265,16 +265,9 @@ def run(
     out,
     svg,
     no_plots,
-    model,
-    hidden,
-    activation,
-    loss,
-    init,
-    l2,
-    epochs,
-    batch_size,
-    data_dir,
     animate,
+    data_dir,
+    **network,
 ) -> None:
     """Run optimizers on one problem: summary table, CSVs, trajectory and loss figures.
 
@@ -308,16 +301,9 @@ def run(
         out=out,
         plots=not no_plots,
         svg=svg,
-        model=model,
-        hidden=hidden,
-        activation=activation,
-        loss=loss,
-        init=init,
-        l2=l2,
-        epochs=epochs,
-        batch_size=batch_size,
         data_dir=data_dir,
         animate=animate,
+        **network,
     )
     click.echo(_table(result.summary()))
     if "test_accuracy" in result.runs:
@@ -510,16 +496,9 @@ def sweep(
     dry_run,
     svg,
     no_plots,
-    model,
-    hidden,
-    activation,
-    loss,
-    init,
-    l2,
-    epochs,
-    batch_size,
-    data_dir,
     chunk_size,
+    data_dir,
+    **network,
 ) -> None:
     """Sweep a grid of optimizers × problems × hyperparameters × seeds, on every core.
 
@@ -549,21 +528,7 @@ def sweep(
         "bound": bound,
         "tune": tune,
         "final_seeds": final_seeds,
-        "network": {
-            key: value
-            for key, value in (
-                ("model", model),
-                ("hidden", hidden),
-                ("activation", activation),
-                ("loss", loss),
-                ("init", init),
-                ("l2", l2),
-                ("epochs", epochs),
-                ("batch_size", batch_size),
-            )
-            if value is not None
-        }
-        or None,
+        "network": {key: value for key, value in network.items() if value is not None} or None,
     }
     flags = {key: value for key, value in flags.items() if value is not None}
     plan, raw = load_sweep_file(file, flags) if file else (SweepConfig.from_raw(flags), {})

@@ -14,6 +14,7 @@ import numpy as np
 from numba import prange
 
 from optbench._jit import jit
+from optbench.benchmarks.engine import fused_adam_rosenbrock
 
 RUNS_PER_AXIS = 100  # 100 learning rates × 100 seeds = 10,000 runs
 STEPS = 1000
@@ -21,29 +22,9 @@ STEPS = 1000
 
 @jit(parallel=True)
 def fused_adam_rosenbrock_batch(lrs, steps, out):
-    """Each run's Adam loop on Rosenbrock from (−2, 2), fused, one run per prange iteration."""
+    """The hand-fused Adam loop (inlined), one run per prange iteration, from (−2, 2)."""
     for r in prange(lrs.size):
-        x, y = -2.0, 2.0
-        lr, b1, b2, eps = lrs[r], 0.9, 0.999, 1e-8
-        m0 = m1 = v0 = v1 = 0.0
-        loss = (1.0 - x) ** 2 + 100.0 * (y - x * x) * (y - x * x)
-        for t in range(1, steps + 1):
-            q = y - x * x
-            g0 = -2.0 * (1.0 - x) - 400.0 * x * q
-            g1 = 200.0 * q
-            bc1 = 1.0 - b1**t
-            root_bc2 = np.sqrt(1.0 - b2**t)
-            m0 = b1 * m0 + (1.0 - b1) * g0
-            m1 = b1 * m1 + (1.0 - b1) * g1
-            v0 = b2 * v0 + (1.0 - b2) * g0 * g0
-            v1 = b2 * v1 + (1.0 - b2) * g1 * g1
-            x -= (lr / bc1) * m0 / (np.sqrt(v0) / root_bc2 + eps)
-            y -= (lr / bc1) * m1 / (np.sqrt(v1) / root_bc2 + eps)
-            q = y - x * x
-            loss = (1.0 - x) ** 2 + 100.0 * q * q
-            if not np.isfinite(loss) or not (abs(x) <= 1e6 and abs(y) <= 1e6):
-                break
-        out[r] = loss
+        out[r] = fused_adam_rosenbrock(-2.0, 2.0, lrs[r], 0.9, 0.999, 1e-8, steps)[0]
 
 
 def _plan():
