@@ -336,7 +336,7 @@ def bench(
 
 
 def bench_compare(
-    folder_a: str | os.PathLike, folder_b: str | os.PathLike, threshold: float = 1.05
+    folder_a: str | os.PathLike, folder_b: str | os.PathLike, threshold: float = 1.10
 ) -> pd.DataFrame:
     """Compare two perf folders; rows with ``significant`` True beat the measured noise
     (non-overlapping min–max ranges and a median change beyond ``threshold``)."""

@@ -614,7 +614,7 @@ def _echo_perf(result) -> None:
 @click.argument("folder_b", type=click.Path(exists=True, file_okay=False))
 @click.option(
     "--threshold",
-    default=1.05,
+    default=1.10,
     show_default=True,
     help="Smallest median change factor worth reporting (on top of non-overlapping ranges).",
 )
