@@ -604,8 +604,12 @@ def _echo_perf(result) -> None:
         reference=[f"{v:.4g}" for v in summary["reference"]],
         ratio=[f"{v:.2f}" for v in summary["ratio"]],
         noise=[f"{v:.1%}" for v in summary["noise"]],
-    )[["measure", "unit", "optbench", "range", "reference", "ratio", "noise", "repeats"]]
-    click.echo("perf (medians; ratio = optbench ÷ hand-fused reference, noise = range ÷ median)")
+        same=["—" if v != v else "yes" if v else "NO" for v in summary["same"]],
+    )[["measure", "unit", "optbench", "range", "reference", "ratio", "noise", "repeats", "same"]]
+    click.echo(
+        "perf (medians; ratio = optbench ÷ hand-fused reference; noise = range ÷ median; "
+        "same = bit-identical results)"
+    )
     click.echo(shown.to_string(index=False))
 
 

@@ -34,11 +34,13 @@ PERF_CSV = "perf.csv"
 SUMMARY_CSV = "summary.csv"
 DEFAULT_REPEATS = 5
 DEFAULT_THRESHOLD = 1.10
-COLUMNS = ["measure", "unit", "better", "size", "repeat", "optbench", "reference", "ratio"]
-"""perf.csv: one row per measure × repeat; ``ratio`` = optbench ÷ reference in the unit."""
+COLUMNS = ["measure", "unit", "better", "size", "repeat", "optbench", "reference", "ratio", "same"]
+"""perf.csv: one row per measure × repeat; ``ratio`` = optbench ÷ reference in the unit;
+``same`` = 1 when optbench and the reference ended at bit-identical losses (empty where the
+figure is a process start-up): a ratio means something only if both did the same arithmetic."""
 
 
-def _row(measure, unit, better, size, repeat, optbench, reference) -> dict:
+def _row(measure, unit, better, size, repeat, optbench, reference, same=math.nan) -> dict:
     return {
         "measure": measure,
         "unit": unit,
@@ -48,6 +50,7 @@ def _row(measure, unit, better, size, repeat, optbench, reference) -> dict:
         "optbench": optbench,
         "reference": reference,
         "ratio": optbench / reference,
+        "same": same,
     }
 
 
@@ -58,10 +61,8 @@ def engine_rows(repeats: int, quick: bool = False) -> list[dict]:
     steps = 20_000 if quick else engine.STEPS
     rows = []
     for i, s in enumerate(engine.engine_samples(steps, repeats)):
-        engine_rate, fused_rate = steps / s["engine_s"], steps / s["fused_s"]
-        rows.append(
-            _row("engine_steps_per_s", "steps/s", "higher", steps, i, engine_rate, fused_rate)
-        )
+        rates = steps / s["engine_s"], steps / s["fused_s"]
+        rows.append(_row("engine_steps_per_s", "steps/s", "higher", steps, i, *rates, s["same"]))
     return rows
 
 
@@ -76,14 +77,11 @@ def sweep_rows(repeats: int, quick: bool = False) -> list[dict]:
         runs = s["runs"]
         size = runs * steps
         fused = runs / s["fused_s"]
-        rows.append(
-            _row("sweep_runs_per_s", "runs/s", "higher", size, i, runs / s["whole_s"], fused)
-        )
-        rows.append(
-            _row(
-                "sweep_engine_runs_per_s", "runs/s", "higher", size, i, runs / s["engine_s"], fused
+        for measure, seconds in (("sweep_runs_per_s", s["whole_s"]),
+                                 ("sweep_engine_runs_per_s", s["engine_s"])):  # fmt: skip
+            rows.append(
+                _row(measure, "runs/s", "higher", size, i, runs / seconds, fused, s["same"])
             )
-        )
     return rows
 
 
@@ -157,6 +155,7 @@ def summarize(samples: pd.DataFrame) -> pd.DataFrame:
         ratio=("ratio", "median"),
         ratio_min=("ratio", "min"),
         ratio_max=("ratio", "max"),
+        same=("same", "min"),
     ).reset_index()
     summary["noise"] = (summary["optbench_max"] - summary["optbench_min"]) / summary["optbench"]
     return summary
@@ -171,7 +170,7 @@ def read_samples(folder: str | Path) -> pd.DataFrame:
             f"'{folder}' holds no {PERF_CSV}; make one with optbench bench --suite perf --out DIR"
         )
     frame = pd.read_csv(path)
-    missing = [c for c in COLUMNS if c not in frame.columns]
+    missing = [c for c in COLUMNS if c not in frame.columns and c != "same"]
     if missing:
         raise OptbenchError(f"'{path}' is not a perf result (missing {', '.join(missing)})")
     return frame

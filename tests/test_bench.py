@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import subprocess
 import sys
 import textwrap
 from pathlib import Path
@@ -344,6 +345,7 @@ def test_the_perf_suite_writes_samples_summary_and_manifest(tmp_path):
     }
     assert (samples.groupby("measure").size() == 2).all()
     assert (samples["optbench"] > 0).all() and (samples["ratio"] > 0).all()
+    assert (samples["same"] == 1).all()  # the references do the same arithmetic
     assert set(result.table["measure"]) == set(samples["measure"])
     assert (tmp_path / "p" / perf.SUMMARY_CSV).is_file()
     assert (tmp_path / "p" / "manifest.json").is_file()
@@ -429,3 +431,14 @@ def test_the_github_workflow_is_valid_yaml_that_runs_the_smoke_suite():
     assert order.index(cache["uses"]) < next(
         i for i, s in enumerate(steps) if "optbench bench" in s.get("run", "")
     )
+
+
+def test_bench_help_imports_no_heavy_library():
+    code = (
+        "import sys; from click.testing import CliRunner; from optbench.cli import cli\n"
+        "for args in (['bench', '--help'], ['bench', 'compare', '--help']):\n"
+        "    assert CliRunner().invoke(cli, args).exit_code == 0\n"
+        "print(sorted(m for m in ('numba', 'pandas', 'matplotlib') if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
