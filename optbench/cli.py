@@ -626,20 +626,20 @@ def _echo_perf(result) -> None:
 def bench_compare(folder_a, folder_b, threshold, show_all) -> None:
     """Compare two perf folders: only changes larger than the measured noise.
 
-    A figure changed when the min–max ranges of its repeats in A and B do not overlap and
-    the medians differ by more than --threshold. Change = median B ÷ median A.
+    A figure changed when its ratio to the hand-fused reference (measured beside it, so the
+    machine's own drift cancels) has min–max ranges over the repeats in A and B that do not
+    overlap, and medians that differ by more than --threshold. Change = median B ÷ median A.
     """
     from optbench import api
 
     table = api.bench_compare(folder_a, folder_b, threshold)
     shown = table if show_all else table[table["significant"]]
-    quiet = len(table) - int(table["significant"].sum())
     if len(shown):
-        click.echo(_table(shown.drop(columns="significant")))
-    if not show_all:
-        click.echo(
-            f"{'' if shown.empty else chr(10)}{quiet} figure(s) within noise or not comparable"
-        )
+        click.echo(_table(shown.drop(columns="significant")) + "\n")
+    counts = table.loc[~table["significant"], "verdict"].value_counts()
+    others = ", ".join(f"{n} {verdict}" for verdict, n in counts.items())
+    click.echo(f"{len(shown) if not show_all else int(table['significant'].sum())} changed "
+               f"beyond the noise" + (f"; {others}" if others else ""))  # fmt: skip
 
 
 def main() -> None:

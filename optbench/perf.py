@@ -7,14 +7,15 @@ ratio and the spread over the repeats says how noisy the figure is on this machi
 ``PERF_BENCHMARKS`` is the table of measurements (a function of the repeat count and a quick
 flag, returning sample rows); networks add their MLP steps/s as one more entry.
 
-``compare`` (``optbench bench compare A B``) reports a figure as changed only when both hold:
+``compare`` (``optbench bench compare A B``) judges each figure by its *ratio* to the reference,
+because the reference ran beside it and so cancels what the machine did meanwhile (two perf runs
+of one commit on this shared 2-core machine differed by 15 % in engine steps/s and 10 % in
+compile time, while every ratio stayed within its noise). A ratio changed when both hold:
 - the min–max ranges of its samples in A and in B do not overlap, and
-- the medians differ by more than ``threshold`` (default 1.10, i.e. 10 %, asv's default factor).
+- the medians differ by more than ``threshold`` (default 1.10, asv's default factor).
 With 5 repeats each, non-overlapping ranges arise by chance with probability 2/C(10, 5) < 1 %
-when nothing changed (every ordering of the 10 samples is equally likely). But the spread within
-one run underestimates the drift between runs on a shared machine (two perf runs of the same
-commit here differed by 9 % in engine steps/s, each with a 4–7 % spread), hence the 10 % floor;
-the ratios to the reference, measured side by side, cancel most of that drift.
+when nothing changed (every ordering of the 10 samples is equally likely). A figure that moved
+the same way while its ratio did not is reported as machine drift, not as a change.
 """
 
 from __future__ import annotations
@@ -177,43 +178,52 @@ def read_samples(folder: str | Path) -> pd.DataFrame:
 
 
 def _range(values: Sequence[float]) -> str:
-    return f"{statistics.median(values):.4g} [{min(values):.4g} … {max(values):.4g}]"
+    return f"{statistics.median(values):.4g} ({min(values):.4g}–{max(values):.4g})"
 
 
-COMPARE_COLUMNS = ["measure", "quantity", "A", "B", "change", "verdict", "significant"]
+def _beyond_noise(va: Sequence[float], vb: Sequence[float], threshold: float) -> tuple[float, bool]:
+    """Median B ÷ median A, and whether the change beats the noise: disjoint min–max ranges
+    and a change factor beyond ``threshold``."""
+    change = statistics.median(vb) / statistics.median(va)
+    disjoint = max(va) < min(vb) or max(vb) < min(va)
+    return change, disjoint and max(change, 1 / change) > threshold
+
+
+COMPARE_COLUMNS = ["measure", "unit", "A", "B", "change", "ratio A", "ratio B", "ratio change",
+                   "verdict", "significant"]  # fmt: skip
 
 
 def compare(a: pd.DataFrame, b: pd.DataFrame, threshold: float = DEFAULT_THRESHOLD) -> pd.DataFrame:
-    """Every measure of A and B, value and ratio to the reference, with ``significant`` set
-    where the change beats the noise (see the module docstring for the rule)."""
+    """One row per measure of A or B: medians (min–max) of the figure and of its ratio to the
+    reference, the change factors (B ÷ A) and a verdict. ``significant`` is set where the
+    *ratio* changed beyond the noise (see the module docstring); a figure that moved while its
+    ratio did not is reported as machine drift, since its reference moved alike."""
     import pandas as pd
 
     if not threshold >= 1.0 or not math.isfinite(threshold):
         raise OptbenchError(f"threshold={threshold} must be a finite factor >= 1, e.g. 1.1")
     rows = []
-
-    def add(measure, quantity, in_a, in_b, change, verdict, significant=False):
-        rows.append(dict(zip(COMPARE_COLUMNS, (measure, quantity, in_a, in_b, change, verdict,
-                                               significant), strict=True)))  # fmt: skip
-
     for measure in dict.fromkeys([*a["measure"], *b["measure"]]):
         sa, sb = a[a["measure"] == measure], b[b["measure"] == measure]
+        row = dict.fromkeys(COMPARE_COLUMNS, "—") | {"measure": measure, "significant": False}
+        row["change"] = row["ratio change"] = math.nan
         if sa.empty or sb.empty:
-            where = "B" if sa.empty else "A"
-            add(measure, "—", "—" if sa.empty else "measured", "—" if sb.empty else "measured",
-                math.nan, f"only in {where}")  # fmt: skip
+            rows.append(row | {"verdict": f"only in {'B' if sa.empty else 'A'}"})
             continue
+        row["unit"] = sa["unit"].iloc[0]
         if set(sa["size"]) != set(sb["size"]):
-            add(measure, "—", f"size {sa['size'].iloc[0]:g}", f"size {sb['size'].iloc[0]:g}",
-                math.nan, "not comparable (other sizes)")  # fmt: skip
+            rows.append(row | {"verdict": "not comparable (other sizes)"})
             continue
-        higher = sa["better"].iloc[0] == "higher"
-        for quantity, label in (("optbench", sa["unit"].iloc[0]), ("ratio", "÷ reference")):
-            va, vb = list(sa[quantity]), list(sb[quantity])
-            change = statistics.median(vb) / statistics.median(va)
-            disjoint = max(va) < min(vb) or max(vb) < min(va)
-            significant = disjoint and max(change, 1 / change) > threshold
-            faster = (change > 1) == higher
-            verdict = ("faster" if faster else "slower") if significant else "within noise"
-            add(measure, label, _range(va), _range(vb), change, verdict, significant)
+        change, moved = _beyond_noise(list(sa["optbench"]), list(sb["optbench"]), threshold)
+        ratio, ratio_moved = _beyond_noise(list(sa["ratio"]), list(sb["ratio"]), threshold)
+        faster = (ratio > 1) == (sa["better"].iloc[0] == "higher")
+        if ratio_moved:
+            verdict = "faster" if faster else "slower"
+        else:
+            verdict = "machine drift (ratio unchanged)" if moved else "within noise"
+        rows.append(row | {
+            "A": _range(sa["optbench"]), "B": _range(sb["optbench"]), "change": change,
+            "ratio A": _range(sa["ratio"]), "ratio B": _range(sb["ratio"]), "ratio change": ratio,
+            "verdict": verdict, "significant": ratio_moved,
+        })  # fmt: skip
     return pd.DataFrame(rows, columns=COMPARE_COLUMNS)

@@ -271,55 +271,49 @@ def test_tolerances_as_stated():
 # --- perf and compare ---------------------------------------------------------------------------
 
 
-def _perf_folder(folder: Path, values: dict[str, list[float]]) -> Path:
+def _perf_folder(folder: Path, values: dict[str, list[float]], reference: float = 10.0) -> Path:
     rows = [
-        {
-            "measure": name,
-            "unit": "steps/s",
-            "better": "higher",
-            "size": 1000,
-            "repeat": i,
-            "optbench": v,
-            "reference": 10.0,
-            "ratio": v / 10.0,
-        }
+        {"measure": name, "unit": "steps/s", "better": "higher", "size": 1000, "repeat": i,
+         "optbench": v, "reference": reference, "ratio": v / reference}
         for name, samples in values.items()
         for i, v in enumerate(samples)
-    ]
+    ]  # fmt: skip
     folder.mkdir()
-    pd.DataFrame(rows, columns=perf.COLUMNS).to_csv(folder / perf.PERF_CSV, index=False)
+    pd.DataFrame(rows).to_csv(folder / perf.PERF_CSV, index=False)
     return folder
 
 
 def test_compare_flags_a_large_change_and_ignores_noise(tmp_path):
-    a = _perf_folder(
-        tmp_path / "a",
-        {
-            "engine": [10.0, 10.2, 9.9, 10.1, 10.0],
-            "noisy": [10.0, 12.0, 8.0, 11.0, 9.0],
-            "tiny": [10.0, 10.01, 10.02, 10.01, 10.0],
-        },
-    )
-    b = _perf_folder(
-        tmp_path / "b",
-        {
-            "engine": [5.0, 5.1, 4.9, 5.0, 5.05],  # twice as slow: flagged
-            "noisy": [10.5, 12.5, 8.5, 11.5, 9.5],  # inside the noise: ignored
-            "tiny": [10.2, 10.21, 10.22, 10.2, 10.2],  # disjoint but 2 %: below the threshold
-        },
-    )
+    a = _perf_folder(tmp_path / "a", {
+        "engine": [10.0, 10.2, 9.9, 10.1, 10.0],
+        "noisy": [10.0, 12.0, 8.0, 11.0, 9.0],
+        "tiny": [10.0, 10.01, 10.02, 10.01, 10.0],
+    })  # fmt: skip
+    b = _perf_folder(tmp_path / "b", {
+        "engine": [5.0, 5.1, 4.9, 5.0, 5.05],   # twice as slow: flagged
+        "noisy": [10.5, 12.5, 8.5, 11.5, 9.5],  # inside the noise: ignored
+        "tiny": [10.2, 10.21, 10.22, 10.2, 10.2],  # disjoint but 2 %: below the threshold
+    })  # fmt: skip
     table = optbench.bench_compare(a, b)
     flagged = table[table["significant"]]
-    assert set(flagged["measure"]) == {"engine"}
-    assert set(flagged["verdict"]) == {"slower"}
-    assert table.set_index(["measure", "quantity"]).loc[("engine", "steps/s"), "change"] == 0.5
+    assert list(flagged["measure"]) == ["engine"]
+    assert list(flagged["verdict"]) == ["slower"]
+    assert flagged["change"].iloc[0] == flagged["ratio change"].iloc[0] == 0.5
     shown = invoke("bench", "compare", a, b)
     assert shown.exit_code == 0
     assert "engine" in shown.output and "slower" in shown.output
     assert "noisy" not in shown.output and "tiny" not in shown.output
-    assert "4 figure(s) within noise" in shown.output
+    assert "1 changed beyond the noise; 2 within noise" in shown.output
     reverse = optbench.bench_compare(b, a)
-    assert set(reverse[reverse["significant"]]["verdict"]) == {"faster"}
+    assert list(reverse[reverse["significant"]]["verdict"]) == ["faster"]
+
+
+def test_compare_calls_a_move_shared_with_the_reference_machine_drift(tmp_path):
+    a = _perf_folder(tmp_path / "a", {"engine": [10.0, 10.2, 9.9]}, reference=20.0)
+    b = _perf_folder(tmp_path / "b", {"engine": [5.0, 5.1, 4.95]}, reference=10.0)
+    table = optbench.bench_compare(a, b)
+    assert not table["significant"].any()
+    assert list(table["verdict"]) == ["machine drift (ratio unchanged)"]
 
 
 def test_compare_refuses_figures_of_other_sizes(tmp_path):
