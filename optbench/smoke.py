@@ -261,8 +261,6 @@ class SmokeRuns:
 
 def run_suite(planned: Sequence[Planned]) -> SmokeRuns:
     """Run every planned case in one ``run_many`` call; pick the searched learning rates."""
-    import numpy as np
-
     from optbench.engine import run_many
     from optbench.results import runs_frame
 
@@ -286,9 +284,7 @@ def run_suite(planned: Sequence[Planned]) -> SmokeRuns:
             }
         )
     extra = {k: [r[k] for r in rows] for k in ("lr_source", "converged", "goal")}
-    table = runs.loc[[r["index"] for r in rows]].reset_index(drop=True)
-    table = table.assign(**extra)
-    table["converged"] = np.asarray(extra["converged"], dtype=bool)
+    table = runs.loc[[r["index"] for r in rows]].reset_index(drop=True).assign(**extra)
     return SmokeRuns(table=table, runs=runs, configs=configs)
 
 
