@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test test-browser bench lint format figures clean
+.PHONY: run test test-browser bench smoke lint format figures clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,9 +28,16 @@ test-browser: $(STAMP)
 	[ -x /usr/bin/chromium ] || (apt-get update && apt-get install -y chromium)
 	$(BIN)/python -m pytest -q -m browser
 
-## bench: speed benchmarks (ratios measured side by side; never asserted in tests)
+## bench: the perf suite into results/: speed figures, 5 samples each, as ratios to hand-fused
+## kernels measured side by side (never asserted in tests); compare two with `optbench bench compare`
 bench: $(STAMP)
-	$(BIN)/python -m optbench.benchmarks
+	$(BIN)/optbench bench --suite perf
+
+## smoke: every optimizer × preset on the smoke problems against the committed baseline
+## (exit 1 naming each regression); SMOKE_OUT=DIR keeps the results folder there
+smoke: $(STAMP)
+	$(BIN)/optbench bench --suite smoke --baseline benchmarks/baselines/smoke.csv \
+		$(if $(SMOKE_OUT),--out $(SMOKE_OUT))
 
 lint: $(STAMP)
 	$(BIN)/ruff check optbench tests

@@ -7,7 +7,7 @@
 Importing optbench is cheap: numba, pandas and matplotlib load only when a run needs them.
 """
 
-from optbench.api import Result, load, plot, report, run, sweep
+from optbench.api import Result, bench, bench_compare, load, plot, report, run, sweep
 from optbench.errors import OptbenchError
 from optbench.optimizers import (
     OptimizerSpec,
@@ -26,6 +26,8 @@ __all__ = [
     "Result",
     "__version__",
     "all_optimizers",
+    "bench",
+    "bench_compare",
     "get_optimizer",
     "get_problem",
     "load",

@@ -11,55 +11,10 @@ import optbench
 from optbench.config import build_run_configs
 from optbench.engine import run_many
 from optbench.results import target_column
+from optbench.smoke import SMOKE_BUDGET, SMOKE_LR, SMOKE_START
 
-# A sensible lr per optimizer and smoke surface: every optimizer must get within a 1e-3 gap
-# of the minimum in the fixed budget (the classic CI smoke check of shared/OPTIMIZERS.md).
-SMOKE_BUDGET = 3000
-SMOKE_LR = {
-    "rosenbrock:b=1": {
-        "sgd": 0.03,
-        "momentum": 3e-3,
-        "nesterov": 3e-3,
-        "adagrad": 0.3,
-        "rmsprop": 0.01,
-        "adam": 0.1,
-        "amsgrad": 0.1,
-        "adamw": 0.1,
-        "nadam": 0.03,
-        "adamax": 0.1,
-        "adadelta": 0.3,
-        "lion": 0.01,
-    },
-    "bowl": {
-        "sgd": 0.1,
-        "momentum": 0.03,
-        "nesterov": 0.03,
-        "adagrad": 0.3,
-        "rmsprop": 0.01,
-        "adam": 0.1,
-        "amsgrad": 0.1,
-        "adamw": 0.1,
-        "nadam": 0.1,
-        "adamax": 0.1,
-        "adadelta": 1.0,
-        "lion": 0.01,
-    },
-    "beale": {
-        "sgd": 0.01,
-        "momentum": 1e-3,
-        "nesterov": 1e-3,
-        "adagrad": 0.3,
-        "rmsprop": 3e-3,
-        "adam": 0.1,
-        "amsgrad": 0.1,
-        "adamw": 0.1,
-        "nadam": 0.03,
-        "adamax": 0.1,
-        "adadelta": 0.1,
-        "lion": 3e-3,
-    },
-}
-SMOKE_START = {"beale": (1.5, 1.5)}
+# A sensible lr per optimizer and smoke surface (the smoke suite's table, optbench/smoke.py):
+# every optimizer must get within a 1e-3 gap of the minimum in the fixed budget.
 BUILT_IN = list(SMOKE_LR["bowl"])
 
 

@@ -76,50 +76,78 @@ def _fused_once(steps: int) -> tuple[float, float]:
     return time.perf_counter() - began, loss
 
 
-def engine_vs_fused(steps: int = STEPS, repeats: int = REPEATS) -> dict[str, float]:
-    """Best-of-``repeats`` steps/s of both, alternating so drift hits both alike."""
+def engine_samples(steps: int = STEPS, repeats: int = REPEATS) -> list[dict[str, float]]:
+    """Per repeat: the engine's and the fused loop's seconds for ``steps`` steps, alternating so
+    drift hits both alike, and whether both ended at the identical loss."""
     _engine_once(10)
     _fused_once(10)
-    engine_times, fused_times = [], []
+    samples = []
     for _ in range(repeats):
-        t, engine_loss = _engine_once(steps)
-        engine_times.append(t)
-        t, fused_loss = _fused_once(steps)
-        fused_times.append(t)
-    engine_rate = steps / min(engine_times)
-    fused_rate = steps / min(fused_times)
+        engine_s, engine_loss = _engine_once(steps)
+        fused_s, fused_loss = _fused_once(steps)
+        samples.append(
+            {"engine_s": engine_s, "fused_s": fused_s, "same": float(engine_loss == fused_loss)}
+        )
+    return samples
+
+
+def engine_vs_fused(steps: int = STEPS, repeats: int = REPEATS) -> dict[str, float]:
+    """Best-of-``repeats`` steps/s of both."""
+    samples = engine_samples(steps, repeats)
+    engine_rate = steps / min(s["engine_s"] for s in samples)
+    fused_rate = steps / min(s["fused_s"] for s in samples)
     return {
         "engine_steps_per_s": engine_rate,
         "fused_steps_per_s": fused_rate,
         "ratio": engine_rate / fused_rate,
-        "same_final_loss": float(engine_loss == fused_loss),
+        "same_final_loss": samples[-1]["same"],
     }
+
+
+OPTBENCH_START = ("-m", "optbench", "run", "--optimizer", "adam", "--out")
+"""A whole user command: imports, engine + kernels + surface + contour grid, CSVs and figures."""
+FUSED_START = (
+    "-c",
+    "from optbench.benchmarks.engine import fused_adam_rosenbrock as f; "
+    "f(-1.5, 2.0, 1e-3, 0.9, 0.999, 1e-8, 10)",
+)
+"""The reference: a process that imports numba and compiles (or loads) one hand-fused loop."""
+
+
+def process_seconds(arguments: tuple[str, ...], cache: str) -> float:
+    """Wall time of ``python *arguments`` in a new process using numba cache folder ``cache``."""
+    env = {**os.environ, "NUMBA_CACHE_DIR": cache}
+    began = time.perf_counter()
+    subprocess.run([sys.executable, *arguments], env=env, check=True, capture_output=True)
+    return time.perf_counter() - began
+
+
+def startup_samples(repeats: int = 1) -> list[dict[str, float]]:
+    """Per repeat, with fresh numba cache folders: the first (compiling) and the second (cached)
+    start of ``optbench run --optimizer adam`` and of the fused reference process."""
+    samples = []
+    for _ in range(repeats):
+        with tempfile.TemporaryDirectory() as work:
+            run = (os.path.join(work, "run1"), os.path.join(work, "run2"))
+            own, ref = os.path.join(work, "cache"), os.path.join(work, "ref-cache")
+            samples.append(
+                {
+                    "optbench_cold_s": process_seconds((*OPTBENCH_START, run[0]), own),
+                    "optbench_warm_s": process_seconds((*OPTBENCH_START, run[1]), own),
+                    "fused_cold_s": process_seconds(FUSED_START, ref),
+                    "fused_warm_s": process_seconds(FUSED_START, ref),
+                }
+            )
+    return samples
 
 
 def startup_seconds() -> dict[str, float]:
     """Wall time of ``optbench run --optimizer adam`` in a new process: cold cache, then warm."""
-    timings = {}
-    with tempfile.TemporaryDirectory() as cache, tempfile.TemporaryDirectory() as out:
-        env = {**os.environ, "NUMBA_CACHE_DIR": cache}
-        for label in ("compiling (empty cache)", "cached"):
-            began = time.perf_counter()
-            subprocess.run(
-                [
-                    sys.executable,
-                    "-m",
-                    "optbench",
-                    "run",
-                    "--optimizer",
-                    "adam",
-                    "--out",
-                    os.path.join(out, label.split()[0]),
-                ],
-                env=env,
-                check=True,
-                capture_output=True,
-            )
-            timings[label] = time.perf_counter() - began
-    return timings
+    sample = startup_samples(1)[0]
+    return {
+        "compiling (empty cache)": sample["optbench_cold_s"],
+        "cached": sample["optbench_warm_s"],
+    }
 
 
 def main() -> None:

@@ -179,7 +179,7 @@ MEASURE = {
 }
 
 
-def _measure_in_subprocess(framework: str, label: str) -> float | None:
+def measure_in_subprocess(framework: str, label: str) -> float | None:
     done = subprocess.run(
         [sys.executable, "-m", "optbench.benchmarks.networks", "--one", framework, label],
         capture_output=True,
@@ -207,7 +207,7 @@ def main() -> None:
         torch_note = "torch not installed: skipped"
     print(f"{'net':<38}{'optbench':>12}{'numpy':>12}{'torch':>12}{'×numpy':>9}{'×torch':>9}")
     for label in NETS:
-        ours, plain, theirs = (_measure_in_subprocess(f, label) for f in MEASURE)
+        ours, plain, theirs = (measure_in_subprocess(f, label) for f in MEASURE)
         vs_torch = f"{ours / theirs:9.1f}" if theirs else f"{'—':>9}"
         torch_col = f"{theirs:12,.0f}" if theirs else f"{'—':>12}"
         print(f"{label:<38}{ours:12,.0f}{plain:12,.0f}{torch_col}{ours / plain:9.1f}{vs_torch}")

@@ -27,47 +27,60 @@ def fused_adam_rosenbrock_batch(lrs, steps, out):
         out[r] = fused_adam_rosenbrock(-2.0, 2.0, lrs[r], 0.9, 0.999, 1e-8, steps)[0]
 
 
-def _plan():
+def _plan(runs_per_axis: int = RUNS_PER_AXIS, steps: int = STEPS):
     from optbench.config import SweepConfig
 
     return SweepConfig.from_raw({
-        "optimizers": ["adam"], "problems": ["rosenbrock"], "lr": f"1e-4..1:{RUNS_PER_AXIS}",
-        "seeds": RUNS_PER_AXIS, "steps": STEPS, "record_every": STEPS,
+        "optimizers": ["adam"], "problems": ["rosenbrock"], "lr": f"1e-4..1:{runs_per_axis}",
+        "seeds": runs_per_axis, "steps": steps, "record_every": steps,
     })  # fmt: skip
 
 
-def measure(repeats: int = 3) -> dict[str, float]:
-    """Best-of-``repeats`` wall times of the whole sweep, its engine part and the fused kernel."""
+def samples(
+    repeats: int = 3, runs_per_axis: int = RUNS_PER_AXIS, steps: int = STEPS
+) -> list[dict[str, float]]:
+    """Per repeat: wall times of the whole sweep, its engine part and the fused kernel, and
+    whether the engine and the fused kernel ended at identical losses."""
     import optbench
     from optbench.engine import run_many
 
-    plan = _plan()
+    plan = _plan(runs_per_axis, steps)
     configs = plan.expand()
     lrs = np.array([c.lr for c in configs])
     out = np.empty(lrs.size)
     fused_adam_rosenbrock_batch(lrs[:2], 2, out[:2])  # compile / load from cache
     run_many(configs[:2])
-    whole, engine, fused = [], [], []
+    with tempfile.TemporaryDirectory() as folder:  # first-call imports (analysis, scipy …)
+        optbench.sweep(_plan(2, 2), out=f"{folder}/warm-up", plots=False)
+    result = []
     for _ in range(repeats):
         with tempfile.TemporaryDirectory() as folder:
             began = time.perf_counter()
-            result = optbench.sweep(plan, out=f"{folder}/sweep", plots=False)
-            whole.append(time.perf_counter() - began)
+            optbench.sweep(plan, out=f"{folder}/sweep", plots=False)
+            whole = time.perf_counter() - began
         began = time.perf_counter()
         engine_out = run_many(configs)
-        engine.append(time.perf_counter() - began)
+        engine = time.perf_counter() - began
         began = time.perf_counter()
-        fused_adam_rosenbrock_batch(lrs, STEPS, out)
-        fused.append(time.perf_counter() - began)
-    same = np.array_equal(engine_out.metrics[:, 0], out, equal_nan=True)
-    steps_done = float(result.runs["steps"].sum())
+        fused_adam_rosenbrock_batch(lrs, steps, out)
+        fused = time.perf_counter() - began
+        same = np.array_equal(engine_out.metrics[:, 0], out, equal_nan=True)
+        result.append(
+            {"runs": len(configs), "whole_s": whole, "engine_s": engine, "fused_s": fused,
+             "same": float(same)}
+        )  # fmt: skip
+    return result
+
+
+def measure(repeats: int = 3) -> dict[str, float]:
+    """Best-of-``repeats`` wall times of the whole sweep, its engine part and the fused kernel."""
+    found = samples(repeats)
     return {
-        "runs": len(configs),
-        "whole_s": min(whole),
-        "engine_s": min(engine),
-        "fused_s": min(fused),
-        "steps": steps_done,
-        "same_final_loss": float(same),
+        "runs": found[0]["runs"],
+        "whole_s": min(s["whole_s"] for s in found),
+        "engine_s": min(s["engine_s"] for s in found),
+        "fused_s": min(s["fused_s"] for s in found),
+        "same_final_loss": found[-1]["same"],
     }
 
 

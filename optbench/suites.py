@@ -1,0 +1,219 @@
+"""``optbench bench``: the smoke suite against a baseline, the perf suite, and their folders.
+
+The pieces live in their own modules (``smoke.py`` runs the cases, ``baseline.py`` compares and
+writes baselines, ``perf.py`` measures); this module strings them together the same way for the
+API and the CLI: import the user's modules, run, compare, write the folder, say what failed.
+
+A smoke folder holds ``smoke.csv`` (one row per optimizer × preset × problem, in the baseline's
+columns plus ``converged`` and ``lr_source``: copy it to make a baseline), ``runs.csv`` (every run
+made, searched learning rates included), ``moved.csv`` (every value that differs from the
+baseline, with its tolerance and verdict) and ``manifest.json``. A perf folder holds
+``perf.csv`` (every sample), ``summary.csv`` and ``manifest.json``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+import sys
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from optbench.errors import OptbenchError, unknown_name
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+SUITES = ("smoke", "perf")
+SMOKE_CSV = "smoke.csv"
+MOVED_CSV = "moved.csv"
+
+
+@dataclass
+class BenchResult:
+    """What a suite produced. ``failures`` is empty when the suite passed."""
+
+    suite: str
+    table: pd.DataFrame  # smoke: one row per run of the suite; perf: the summary
+    manifest: dict
+    folder: Path | None = None
+    runs: pd.DataFrame | None = None  # smoke: every run; perf: every sample
+    moved: pd.DataFrame | None = None  # smoke with a baseline: the values that differ
+    failures: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)  # the optimizers the failures name
+    baseline_written: Path | None = None
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+
+def import_modules(names: Sequence[str]) -> None:
+    """Import each of ``names`` (a dotted module name, or a path to a ``.py`` file) so the
+    optimizers it registers with ``@optbench.register_optimizer`` exist before the suite runs.
+    The current folder is importable, as with ``python -m``."""
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    for name in names:
+        try:
+            if name.endswith(".py") or os.sep in name:
+                path = Path(name)
+                if not path.is_file():
+                    raise OptbenchError(f"--import {name}: no such file")
+                spec = importlib.util.spec_from_file_location(path.stem, path)
+                module = importlib.util.module_from_spec(spec)
+                sys.modules[path.stem] = module
+                spec.loader.exec_module(module)
+            else:
+                importlib.import_module(name)
+        except OptbenchError:
+            raise
+        except Exception as exc:  # the user's module failed: say which and why, in one line
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            raise OptbenchError(f"--import {name}: {type(exc).__name__}: {first}") from None
+
+
+def check_suite(suite: str) -> str:
+    if suite not in SUITES:
+        raise unknown_name("suite", suite, SUITES)
+    return suite
+
+
+def smoke(
+    *,
+    make_folder: Callable[[], Path | None],
+    baseline: str | os.PathLike | None = None,
+    update_baseline: bool = False,
+    optimizers: Sequence[str] | None = None,
+    presets: Sequence[str] | None = None,
+    lr: Mapping[str, float] | None = None,
+) -> BenchResult:
+    """Run the smoke suite, compare with ``baseline`` and/or rewrite it; see ``api.bench``.
+
+    ``make_folder()`` makes the output folder (or returns None) once the input has been checked."""
+    from optbench import baseline as bl
+    from optbench import smoke as sm
+    from optbench.results import RUNS_CSV, manifest, utc_now, write_csv, write_manifest
+
+    started, began = utc_now(), time.perf_counter()
+    names = sm.select_optimizers(optimizers)
+    chosen_presets = sm.select_presets(presets)
+    cases = list(sm.SMOKE_CASES)
+    overrides = sm.parse_lr_overrides(dict(lr or {}), names, cases)
+    path = Path(baseline) if baseline is not None else None
+    if update_baseline and path is None:
+        path = bl.DEFAULT_BASELINE
+    old = None
+    if path is not None and (not update_baseline or path.is_file()):
+        old = bl.read_baseline(path)
+    if update_baseline:  # prove the baseline writable before computing
+        from optbench.results import prepare_folder
+
+        prepare_folder(path.parent, "")
+    planned = sm.plan(names, chosen_presets, overrides, bl.baseline_lrs(old), cases)
+    out = make_folder()
+    done = sm.run_suite(planned)
+    failures = sm.convergence_failures(done.table)
+    metrics = {case.problem: case.metrics for case in cases}
+    columns = bl.baseline_columns(done.table, metrics)
+    table = done.table[[*columns, "converged", "lr_source", "goal"]]
+
+    moved = None
+    if old is not None:
+        scope = {
+            "problem": [c.problem for c in cases],
+            "preset": chosen_presets,
+            "optimizer": names,
+            "all_optimizers": not optimizers,
+        }
+        comparison = bl.compare(table, old, metrics, scope)
+        moved = comparison.moved
+        if not update_baseline:
+            failures += comparison.failures
+    written = None
+    if update_baseline:
+        order = {
+            "problem": [c.problem for c in cases],
+            "preset": list(sm.PRESETS),
+            "optimizer": list(sm.all_optimizers()),
+        }
+        new = bl.merged(old, table[columns], order)
+        write_csv(new, path)
+        written = path
+
+    config = {
+        "kind": "bench",
+        "suite": "smoke",
+        "baseline": None if path is None else str(path),
+        "update_baseline": update_baseline,
+        "optimizers": names,
+        "presets": chosen_presets,
+        "lr": {f"{p}/{o}": v for (p, o), v in overrides.items()},
+        "cases": [
+            {"problem": c.problem, "steps": c.steps, "start": c.start, "goal": c.goal.describe()}
+            for c in cases
+        ],
+        "tolerances": {k: t.describe() for k, t in bl.TOLERANCES.items()},
+    }
+    data = manifest(config, started, "bench", [0])
+    result = BenchResult(
+        suite="smoke",
+        table=table,
+        manifest=data,
+        folder=out,
+        runs=done.runs,
+        moved=moved,
+        failures=[line for _, line in failures],
+        failed=list(dict.fromkeys(name for name, _ in failures)),
+        baseline_written=written,
+        seconds=time.perf_counter() - began,
+    )
+    if out is not None:
+        write_csv(table, out / SMOKE_CSV)
+        write_csv(done.runs, out / RUNS_CSV)
+        if moved is not None:
+            write_csv(moved, out / MOVED_CSV)
+        data["failures"] = result.failures
+        data["finished_utc"] = utc_now()
+        write_manifest(out, data)
+    return result
+
+
+def perf(
+    *,
+    make_folder: Callable[[], Path | None],
+    repeats: int,
+    only: Sequence[str] | None = None,
+    quick: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> BenchResult:
+    """Run the perf suite and write perf.csv, summary.csv and manifest.json."""
+    from optbench import perf as pf
+    from optbench.results import manifest, utc_now, write_csv, write_manifest
+
+    started, began = utc_now(), time.perf_counter()
+    pf.check_selection(repeats, only)
+    out = make_folder()
+    samples = pf.run_perf(repeats, only, quick, progress)
+    summary = pf.summarize(samples)
+    config = {"kind": "bench", "suite": "perf", "repeats": repeats, "only": only, "quick": quick}
+    data = manifest(config, started, "bench", [0])
+    result = BenchResult(
+        suite="perf",
+        table=summary,
+        manifest=data,
+        folder=out,
+        runs=samples,
+        seconds=time.perf_counter() - began,
+    )
+    if out is not None:
+        write_csv(samples, out / pf.PERF_CSV)
+        write_csv(summary, out / pf.SUMMARY_CSV)
+        data["finished_utc"] = utc_now()
+        write_manifest(out, data)
+    return result
