@@ -797,7 +797,7 @@ def _echo_perf(result) -> None:
         same=["—" if v != v else "yes" if v else "NO" for v in summary["same"]],
     )[["measure", "unit", "optbench", "range", "reference", "ratio", "noise", "repeats", "same"]]
     click.echo(
-        "perf (medians; ratio = optbench ÷ reference: hand-fused numba, NumPy for mlp; "
+        "perf (medians; ratio = optbench ÷ reference: hand-fused numba; NumPy, torch for mlp; "
         "noise = range ÷ median; same = bit-identical results)"
     )
     click.echo(shown.to_string(index=False))

@@ -105,17 +105,22 @@ def startup_rows(repeats: int, quick: bool = False) -> list[dict]:
 
 def mlp_rows(repeats: int, quick: bool = False) -> list[dict]:
     """MLP training steps/s (Adam, float64) of the network engine against the same training in
-    plain NumPy, each in its own process (their threads would otherwise contend), per net."""
+    plain NumPy and, where it is installed, in PyTorch; each in its own process (their threads
+    would otherwise contend), per net."""
+    import importlib.util
+
     from optbench.benchmarks import networks
 
     rows = []
     nets = list(networks.NETS.items())[:1] if quick else list(networks.NETS.items())
+    references = ["numpy"] + (["torch"] if importlib.util.find_spec("torch") else [])
     for label, (sizes, _activation, batch) in nets:
-        measure = f"mlp_steps_per_s[{sizes[0]}-…-{sizes[-1]} batch {batch}]"
         for i in range(repeats):
             ours = networks.measure_in_subprocess("optbench", label)
-            numpy = networks.measure_in_subprocess("numpy", label)
-            rows.append(_row(measure, "steps/s", "higher", batch, i, ours, numpy))
+            for reference in references:
+                theirs = networks.measure_in_subprocess(reference, label)
+                measure = f"mlp_steps_per_s[{sizes[0]}-…-{sizes[-1]} batch {batch}] ÷{reference}"
+                rows.append(_row(measure, "steps/s", "higher", batch, i, ours, theirs))
     return rows
 
 
