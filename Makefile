@@ -74,3 +74,4 @@ clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache .hypothesis
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 	find . \( -name '*.nbi' -o -name '*.nbc' \) -delete
+	rm -rf $(HOME)/.cache/optbench/numba

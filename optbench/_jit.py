@@ -11,33 +11,61 @@ Importing this module imports numba; only the engine and kernel modules import i
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 from pathlib import Path
 
 
-def _ensure_writable_cache() -> None:
-    """Point NUMBA_CACHE_DIR somewhere writable when neither the package nor ~/.cache is.
+def source_fingerprint() -> str:
+    """16 hex digits of the sha256 of every optbench source file.
 
-    numba fails at *import* of a ``cache=True`` function when it finds no writable locator.
+    numba's cache checks only the file that *defines* a cached function; a change in a file it
+    calls (the engine calls ``mlp_kernels``, ``surface_kernels``, ``rng``) would go unnoticed and
+    stale machine code would run. Caching under this fingerprint makes any source change, an
+    upgrade included, start from a fresh cache.
     """
-    if os.environ.get("NUMBA_CACHE_DIR"):
-        return
-    candidates = [Path(__file__).parent, Path.home() / ".cache"]
-    for folder in candidates:
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            with tempfile.TemporaryFile(dir=folder):
-                return
-        except OSError:
-            continue
-    os.environ["NUMBA_CACHE_DIR"] = str(Path(tempfile.gettempdir()) / "optbench-numba-cache")
+    digest = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.rglob("*.py")):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
-_ensure_writable_cache()
+def _writable(folder: Path) -> bool:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            return True
+    except OSError:
+        return False
+
+
+def cache_folder() -> Path:
+    """Where numba keeps optbench's compiled code: ``<base>/optbench-<fingerprint>``.
+
+    The base is ``$NUMBA_CACHE_DIR`` when set (CI caches keep working), else
+    ``~/.cache/optbench/numba``, else the temporary folder: a read-only install still caches.
+    """
+    given = os.environ.get("NUMBA_CACHE_DIR")
+    bases = [Path(given)] if given else [Path.home() / ".cache" / "optbench" / "numba"]
+    bases.append(Path(tempfile.gettempdir()) / "optbench-numba-cache")
+    fingerprint = source_fingerprint()
+    for base in bases:
+        if base.name.startswith("optbench-") and base.name.endswith(fingerprint):
+            return base  # already ours (a child process inherits the environment)
+        if _writable(base / f"optbench-{fingerprint}"):
+            return base / f"optbench-{fingerprint}"
+    return bases[-1] / f"optbench-{fingerprint}"
+
+
+CACHE_FOLDER = cache_folder()
+os.environ["NUMBA_CACHE_DIR"] = str(CACHE_FOLDER)  # before numba reads its configuration
 
 import numba  # noqa: E402
 from numba import types  # noqa: E402
+
+numba.config.CACHE_DIR = str(CACHE_FOLDER)  # in case numba was imported before optbench
 
 JIT_OPTIONS = {"cache": True, "error_model": "numpy"}
 

@@ -27,11 +27,13 @@ Compile budget: the whole network family (this module + ``network_engine``) comp
 the first time on this 2-core machine (numba's parfor pass on the thin ``prange`` wrapper is
 ~5 s of it; numba specialised ``_record`` and ``output_loss`` twice on literal arguments until
 they were passed as variables, which had cost 6 s more) and loads from the cache in ~0.5 s.
-Per step on the small net, ~60% of a forward/backward is the 1,024 ``tanh`` calls (libm,
-8.7 µs per 1,024; an expm1 form was 6.7 µs, not worth its rounding).
+On the small net, libm's tanh was half a training step (1,024 calls, 7.5 µs of 15.8 µs);
+``fast_tanh`` below vectorises and takes the step to 7.6 µs (131k steps/s, 30× PyTorch).
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 from numba import prange
@@ -91,15 +93,57 @@ def init_params(sizes, init, rng, theta):
         off += n_w + n_out
 
 
+# tanh without libm: Cephes' rational form below 0.625, 1 − 2/(eˢ + 1) above, with eˢ from a
+# Cody–Waite reduction, a degree-12 Taylor polynomial and 2ⁿ built as an integer shift. No call
+# and no table, so LLVM vectorises the loop over a layer: 1.3 µs per 1,024 values against 8.1 µs
+# for np.tanh, within 2 ulp of it (measured over 600k points; tests/test_networks.py checks it).
+_TANH_P = (-9.64399179425052238628e-1, -9.92877231001918586564e1, -1.61468768441708447952e3)
+_TANH_Q = (1.12811678491632931402e2, 2.23548839060100448583e3, 4.84406305325125486048e3)
+_LN2_HI = 6.93147180369123816490e-01
+_LN2_LO = 1.90821492927058770002e-10
+_INV_LN2 = 1.44269504088896338700e00
+
+
 @jit(inline="always")
-def _activate(act, z):
-    if act == SIGMOID:
-        return 1.0 / (1.0 + np.exp(-z))
+def fast_tanh(x):
+    """tanh(x) to within 2 ulp, in straight-line arithmetic that vectorises (NaN stays NaN)."""
+    a = abs(x)
+    w = a * a
+    p0, p1, p2 = _TANH_P
+    q0, q1, q2 = _TANH_Q
+    small = a + a * w * ((p0 * w + p1) * w + p2) / (((w + q0) * w + q1) * w + q2)
+    y = min(2.0 * a, 40.0)  # 2/(e⁴⁰ + 1) is below half an ulp of 1: tanh rounds to 1 there
+    n = np.int64(y * _INV_LN2 + 0.5)
+    r = (y - n * _LN2_HI) - n * _LN2_LO  # |r| <= ln2 / 2
+    e = 1.0 / 479001600.0
+    for k in range(11, -1, -1):  # Horner on 1 + r + r²/2! + … + r¹²/12!, unrolled by numba
+        e = e * r + _INV_FACTORIAL[k]
+    e *= np.float64(np.int64(1) << n)
+    t = small if a < 0.625 else 1.0 - 2.0 / (e + 1.0)
+    return math.copysign(t, x) if x == x else x
+
+
+_INV_FACTORIAL = tuple(1.0 / math.factorial(k) for k in range(12))
+
+
+@jit
+def activate(act, z):
+    """Apply hidden activation ``act`` to every value of the contiguous block ``z``, in place.
+
+    One dispatch per block, then a tight loop per activation that LLVM can vectorise."""
     if act == TANH:
-        return np.tanh(z)
-    if act == RELU:
-        return z if z > 0.0 else 0.0
-    return z if z > 0.0 else LEAKY_SLOPE * z
+        for i in range(z.size):
+            z[i] = fast_tanh(z[i])
+    elif act == SIGMOID:
+        for i in range(z.size):
+            z[i] = 1.0 / (1.0 + np.exp(-z[i]))
+    elif act == RELU:
+        for i in range(z.size):
+            z[i] = max(z[i], 0.0)
+    else:
+        for i in range(z.size):
+            v = z[i]
+            z[i] = v if v > 0.0 else LEAKY_SLOPE * v
 
 
 @jit(inline="always")
@@ -132,11 +176,11 @@ def forward(sizes, act, theta, x, acts):
         w = theta[off : off + n_w].reshape(n_in, n_out)
         z = acts[rows * col : rows * (col + n_out)].reshape(rows, n_out)
         np.dot(a, w, z)
-        hidden = layer < n_layers - 1
         for i in range(rows):
             for j in range(n_out):
-                v = z[i, j] + theta[off + n_w + j]
-                z[i, j] = _activate(act, v) if hidden else v
+                z[i, j] += theta[off + n_w + j]
+        if layer < n_layers - 1:
+            activate(act, acts[rows * col : rows * (col + n_out)])
         a = z
         off += n_w + n_out
         col += n_out
