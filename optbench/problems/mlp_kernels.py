@@ -193,6 +193,18 @@ def _softplus(z):
     return max(z, 0.0) + np.log1p(np.exp(-abs(z)))
 
 
+@jit(inline="always")
+def _logsumexp(z, i):
+    """log Σⱼ exp(z[i, j]), shifted by the row's maximum so no exponential overflows."""
+    top = z[i, 0]
+    for j in range(1, z.shape[1]):
+        top = max(top, z[i, j])
+    s = 0.0
+    for j in range(z.shape[1]):
+        s += np.exp(z[i, j] - top)
+    return top + np.log(s)
+
+
 @jit
 def output_loss(loss, z, y, labels, d, want_grad):
     """Σ over rows of the per-row loss of logits ``z`` against targets ``y``; the number of rows
@@ -207,13 +219,7 @@ def output_loss(loss, z, y, labels, d, want_grad):
     correct = 0
     for i in range(rows):
         if loss == CROSS_ENTROPY:
-            top = z[i, 0]
-            for j in range(1, n_out):
-                top = max(top, z[i, j])
-            s = 0.0
-            for j in range(n_out):
-                s += np.exp(z[i, j] - top)
-            lse = top + np.log(s)
+            lse = _logsumexp(z, i)
             row = lse
             for j in range(n_out):
                 row -= y[i, j] * z[i, j]
@@ -395,14 +401,9 @@ def predict(sizes, act, loss, theta, x):
         z = forward(sizes, act, theta, gather(x, index, start, stop, xbuf), acts)
         for i in range(stop - start):
             if loss == CROSS_ENTROPY:
-                top = z[i, 0]
-                for j in range(1, n_out):
-                    top = max(top, z[i, j])
-                s = 0.0
+                lse = _logsumexp(z, i)
                 for j in range(n_out):
-                    s += np.exp(z[i, j] - top)
-                for j in range(n_out):
-                    out[start + i, j] = np.exp(z[i, j] - top) / s
+                    out[start + i, j] = np.exp(z[i, j] - lse)
             else:
                 for j in range(n_out):
                     v = z[i, j]

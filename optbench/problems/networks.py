@@ -184,6 +184,23 @@ def _truth(name: str, summary: str) -> NetworkSpec:
     )
 
 
+def _idx(name: str, what: str) -> NetworkSpec:
+    """An IDX data set (MNIST-style, 60,000 + 10,000 images of 28×28, ten classes)."""
+    return NetworkSpec(
+        name,
+        name,
+        f"{what} (IDX files: --data-dir or 'optbench data fetch')",
+        classes=10,
+        features=784,
+        params={"n": 0.0},
+        hidden=(100,),
+        activation="relu",
+        init="he",
+        epochs=5,
+        batch_size=128,
+    )
+
+
 def _generated(name: str, summary: str, classes: int, noise: float, **extra) -> NetworkSpec:
     params = {"n": 1000.0, "noise": noise, "test_fraction": 0.2, "data_seed": 0.0}
     return NetworkSpec(name, name, summary, classes=classes, features=2, params=params, **extra)
@@ -217,32 +234,8 @@ _list = [
         epochs=20,
         batch_size=32,
     ),
-    NetworkSpec(
-        "mnist",
-        "mnist",
-        "MNIST 28×28 handwritten digits (IDX files: --data-dir or 'optbench data fetch')",
-        classes=10,
-        features=784,
-        params={"n": 0.0},
-        hidden=(100,),
-        activation="relu",
-        init="he",
-        epochs=5,
-        batch_size=128,
-    ),
-    NetworkSpec(
-        "fashion-mnist",
-        "fashion-mnist",
-        "Fashion-MNIST 28×28 clothing images (IDX files: --data-dir or 'optbench data fetch')",
-        classes=10,
-        features=784,
-        params={"n": 0.0},
-        hidden=(100,),
-        activation="relu",
-        init="he",
-        epochs=5,
-        batch_size=128,
-    ),
+    _idx("mnist", "MNIST 28×28 handwritten digits"),
+    _idx("fashion-mnist", "Fashion-MNIST 28×28 clothing images"),
 ]
 
 NETWORKS: dict[str, NetworkSpec] = {spec.name: spec for spec in _list}
