@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from optbench.engine import LOG_GAP_FLOOR
 from optbench.results import target_column
 
 if TYPE_CHECKING:
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
 
 CELL = ["problem", "preset", "noise", "steps", "optimizer"]
 RANK_TARGET = 1e-3
+EDGE_MIN_POINTS = 3  # a grid of two values always has its pick on an edge: nothing to say
 
 
 class GridEdgeWarning(UserWarning):
@@ -43,8 +45,10 @@ def hp_columns(runs: pd.DataFrame) -> list[str]:
 def pick_points(runs: pd.DataFrame, sweep: SweepConfig) -> dict[tuple, dict[str, float]]:
     """Per cell, the hyperparameters (a full {name: value} dict) with the best median score.
 
-    Ties go to the point met first in grid order. Warns when a tuned axis's pick is at the
-    edge of its grid: the best value may lie outside it.
+    The pick is over every axis of the cell's grid (``tune`` names the axes that are meant to
+    be tuned). Ties go to the point met first in grid order. Warns when a pick sits at the edge
+    of an axis of three or more values (the tuned axes, or every axis without ``tune``): the
+    best value may lie outside the grid.
     """
     from optbench.optimizers import get_optimizer
 
@@ -62,9 +66,10 @@ def pick_points(runs: pd.DataFrame, sweep: SweepConfig) -> dict[tuple, dict[str,
         chosen = dict(zip(names, (float(v) for v in best), strict=True))
         key = (cell[0], cell[1], float(cell[2]), int(cell[3]), cell[4])
         picks[key] = chosen
-        for hname in sweep.tune:
-            grid = axes.get(cell[-1], {}).get(hname, ())
-            if len(grid) > 1 and chosen[hname] in (min(grid), max(grid)):
+        own_axes = axes.get(cell[-1], {})
+        for hname in sweep.tune or own_axes:  # without tune, every axis was searched
+            grid = own_axes.get(hname, ())
+            if len(grid) >= EDGE_MIN_POINTS and chosen[hname] in (min(grid), max(grid)):
                 warnings.warn(
                     f"{cell[-1]} on {cell[0]}: the best {hname} {chosen[hname]:g} is at the edge "
                     f"of its grid [{min(grid):g}, {max(grid):g}]; widen the grid",
@@ -98,7 +103,7 @@ def best_table(evaluated: pd.DataFrame, picks_from_fresh_seeds: bool) -> pd.Data
     target = target_column(RANK_TARGET)
     for cell, group in evaluated.groupby(CELL, sort=False):
         gap = score(group).to_numpy()
-        log_gap = np.log10(np.maximum(gap, 1e-300))
+        log_gap = np.log10(np.maximum(gap, LOG_GAP_FLOOR))
         mean, low, high = _mean_ci(gap)
         log_mean, log_low, log_high = _mean_ci(log_gap)
         first = group.iloc[0]

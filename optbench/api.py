@@ -164,6 +164,9 @@ def run(
         bound=bound,
         network=network,
     )
+    from optbench.chunks import check_history_fits
+
+    check_history_fits(configs)  # before any folder is made or anything computed
     if animate:
         if not save:
             raise OptbenchError("animate writes trajectories.gif into the run folder: keep save")
@@ -173,7 +176,7 @@ def run(
     if save:
         used = dict.fromkeys(c.optimizer for c in configs)
         label = f"{configs[0].problem.replace(':', '_')}-{'-'.join(used)}"
-        folder = prepare_folder(out, label[:80], results_root)
+        folder = prepare_folder(out, label[:80], results_root, must_be_new=True)
     from optbench.engine import run_many
     from optbench.results import frames
 
@@ -259,6 +262,8 @@ def sweep(
     check_history_fits(grid)
     if executor == "local":
         _set_workers(workers)
+    if resume and (out is None or not Path(out).is_dir()):
+        raise OptbenchError(f"--resume needs the folder of an earlier sweep; '{out}' is none")
     engine = make_executor(executor, scheduler, workers, data_dir)  # unreachable? fails here
     try:
         label = f"sweep-{'-'.join(p.replace(':', '_') for p in plan.problems)}"
@@ -354,12 +359,37 @@ def plot(
     if not 0.0 <= smoothing < 1.0:
         raise OptbenchError(f"smooth={smoothing:g} must be in [0, 1)")
     runs, history, _ = read_results(folder)
+    if "phase" in runs.columns:  # a sweep folder: its own figures, from runs.csv and best.csv
+        return _plot_sweep(Path(folder), runs, history, svg)
     written = draw_run_figures(runs, history, Path(folder), svg=svg, smoothing=smoothing)
     if animate:
         from optbench.animate import write_animations
 
         written += write_animations(runs, history, Path(folder))
     return written
+
+
+def _plot_sweep(folder: Path, runs: pd.DataFrame, history: pd.DataFrame, svg: bool) -> list[Path]:
+    """Redraw a sweep's figures: the grid runs, and the runs of each cell's pick (the fresh-seed
+    reruns when it was tuned, else the grid runs at the point best.csv names)."""
+    import pandas as pd
+
+    from optbench.analysis import CELL, runs_of_picks
+    from optbench.plots_sweep import draw_sweep_figures
+    from optbench.results import read_csv_or_error
+
+    grid_runs = runs[runs["phase"] == "grid"]
+    if (runs["phase"] == "final").any():
+        picked = runs[runs["phase"] == "final"]
+    else:
+        best = read_csv_or_error(folder / BEST_CSV)
+        picks = {}
+        for row in best.to_dict("records"):
+            key = tuple(row[c] for c in CELL)
+            hps = {k[3:]: v for k, v in row.items() if k.startswith("hp_") and pd.notna(v)}
+            picks[key] = {"lr": row["lr"], **hps}
+        picked = runs_of_picks(grid_runs, picks)
+    return draw_sweep_figures(grid_runs, picked, history, folder, svg=svg)
 
 
 def report(folder: str | os.PathLike) -> Path:

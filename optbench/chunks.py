@@ -29,6 +29,7 @@ from optbench.results import MANIFEST_JSON, frames, write_csv
 CHUNKS = "chunks"
 BYTES_PER_HISTORY_ROW = 120  # measured: a row of the in-memory history frame, run_id included
 MEMORY_SHARE = 0.5  # refuse a sweep whose history would need more than this share of free RAM
+WORDS_PER_PARAMETER = 8  # θ, gradient, up to 3 optimizer slots, final θ, snapshots: an upper bound
 
 Progress = Callable[[int], None]
 
@@ -54,19 +55,33 @@ def available_memory() -> int:
 
 
 def check_history_fits(configs: Sequence[RunConfig]) -> None:
-    """Refuse, before computing, a sweep whose full history would not fit in memory."""
-    rows = sum(record_rows(c.steps, c.record_every) for c in configs)
-    need = rows * BYTES_PER_HISTORY_ROW
+    """Refuse, before computing, work whose memory would not fit: the full history of surface
+    runs, or the parameters, optimizer state and snapshots of network runs."""
     have = available_memory() * MEMORY_SHARE
+    surfaces = [c for c in configs if c.network is None]
+    rows = sum(record_rows(c.steps, c.record_every) for c in surfaces)
+    need = rows * BYTES_PER_HISTORY_ROW
     if need > have:
-        steps = max(c.steps for c in configs)
+        steps = max(c.steps for c in surfaces)
         factor = math.ceil(need / have)
-        every = max(c.record_every for c in configs) * factor
+        every = max(c.record_every for c in surfaces) * factor
         raise OptbenchError(
             f"the full history would need ~{need / 2**30:.1f} GiB ({rows:,} rows) but "
             f"~{have / 2**30:.1f} GiB is free; keep fewer rows with --record-every {every} "
             f"(or more; {steps} steps per run)"
         )
+    networks = [c for c in configs if c.network is not None]
+    if networks:
+        from optbench.problems import get_problem
+
+        largest = max(get_problem(c.problem).n_params(c.network) for c in networks)
+        need = len(networks) * largest * 8 * WORDS_PER_PARAMETER
+        if need > have:
+            raise OptbenchError(
+                f"{len(networks):,} network run(s) of up to {largest:,} parameters would need "
+                f"~{need / 2**30:.1f} GiB but ~{have / 2**30:.1f} GiB is free; use smaller "
+                "--hidden layers or fewer runs"
+            )
 
 
 class ChunkStore:
@@ -122,6 +137,8 @@ def check_folder(folder: Path, sweep: SweepConfig, resume: bool) -> None:
                 "or choose another --out"
             )
         return
+    if not manifest.exists() and not has_chunks:
+        raise OptbenchError(f"'{folder}' holds no sweep to resume (no manifest.json, no chunks)")
     if manifest.exists():
         recorded = json.loads(manifest.read_text()).get("config", {}).get("sha256")
         if recorded and recorded != sweep.sha256:

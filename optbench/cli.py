@@ -92,8 +92,15 @@ def _grid_assignments(values: tuple[str, ...], flag: str) -> dict[str, str]:
 
 
 def _names(values: tuple[str, ...]) -> list[str]:
-    """Repeated and comma-separated names: ``-o sgd -o momentum,adam``."""
-    return [name.strip() for value in values for name in value.split(",") if name.strip()]
+    """Repeated and comma-separated names: ``-o sgd -o momentum,adam``; an empty one is an error."""
+    names = [name.strip() for value in values for name in value.split(",")]
+    if "" in names:
+        raise InputError("an empty name was given: name at least one, e.g. -o adam")
+    return names
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def _table(frame: Any) -> str:
@@ -320,9 +327,12 @@ def run(
         click.echo(f"diverged: {names}", err=True)
 
 
-@cli.group(name="list", context_settings=CONTEXT)
-def list_() -> None:
+@cli.group(name="list", context_settings=CONTEXT, invoke_without_command=True)
+@click.pass_context
+def list_(ctx: click.Context) -> None:
     """List optimizers or problems, with defaults and one-line docs."""
+    if ctx.invoked_subcommand is None:
+        raise InputError("say what to list: 'optbench list optimizers' or 'optbench list problems'")
 
 
 @list_.command(name="optimizers")
@@ -576,9 +586,11 @@ def sweep(
         "final_gap_geo_ci_high": "95% CI high",
         "diverged_fraction": "diverged",
     }
-    click.echo(f"best settings ({result.best['evaluated_on'].iloc[0]}):")
+    gaps = result.runs["final_gap"].notna().all()
+    score = "final gap" if gaps else "final gap, or final loss where f* is unknown (networks)"
+    click.echo(f"best settings ({result.best['evaluated_on'].iloc[0]}; gap = {score}):")
     click.echo(_table(result.best[list(columns)].rename(columns=columns)))
-    click.echo("\nranking (mean rank over problems, 1 = best median final gap):")
+    click.echo(f"\nranking (mean rank over problems, 1 = best median {score}):")
     click.echo(_table(result.ranking))
     figures = ", ".join(p.name for p in result.figures) or "no figures"
     click.echo(f"\nwrote {result.folder}/ ({len(result.runs):,} runs; {figures})")
@@ -765,9 +777,9 @@ def _echo_smoke(result) -> None:
     table = result.table
     optimizers, presets = table["optimizer"].nunique(), table["preset"].nunique()
     click.echo(
-        f"smoke: {len(table)} runs ({optimizers} optimizers × {presets} presets × "
-        f"{table['problem'].nunique()} problems); steps (networks: epochs) to the goal @ lr, "
-        "✗ = not converged"
+        f"smoke: {len(table)} runs ({_count(optimizers, 'optimizer')} × "
+        f"{_count(presets, 'preset')} × {_count(table['problem'].nunique(), 'problem')}); "
+        "steps (networks: epochs) to the goal @ lr, ✗ = not converged"
     )
     click.echo(_table(overview(table)))
     searched = table[table["lr_source"] == "search"]

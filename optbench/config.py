@@ -96,7 +96,7 @@ def _nowhere(key: str) -> str:
 
 
 def parse_axis(value: object, key: str, where: Where = _nowhere) -> Axis:
-    """The values of one grid axis.
+    """The values of one grid axis, each once (a repeated value would repeat identical runs).
 
     A number is a fixed value; a list is an axis; ``{log_space = [lo, hi], num = n}`` and
     ``{lin_space = [lo, hi], num = n}`` make n points; the flag forms are ``"0.1"``,
@@ -149,16 +149,24 @@ def parse_axis(value: object, key: str, where: Where = _nowhere) -> Axis:
             ends, _, num = text.partition(":")
             lo, _, hi = ends.partition("..")
             return spaced("log_space", [lo, hi], num or "7")
-        return tuple(number(part) for part in text.split(",") if part.strip()) or (number(""),)
+        parts = text.split(",")
+        if any(not part.strip() for part in parts):
+            raise bad("an empty entry between commas")
+        return tuple(dict.fromkeys(number(part) for part in parts))
     if isinstance(value, list | tuple):
         if not value:
             raise bad("an empty list makes an empty grid")
-        return tuple(number(item) for item in value)
+        return tuple(dict.fromkeys(number(item) for item in value))
     return (number(value),)
 
 
+LARGEST = {"steps": 10**9, "record_every": 10**9, "seeds": 2**63 - 1, "final_seeds": 2**63 - 1}
+"""Upper bounds of whole-number settings (a seed is an int64 inside the engine)."""
+
+
 def _whole(key: str, value: object, where: Where, minimum: int = 1) -> int:
-    """A whole number >= ``minimum`` from an int, an integral float or a numeric string."""
+    """A whole number >= ``minimum`` (and <= ``LARGEST[key]``) from an int, an integral float
+    or a numeric string."""
     try:
         number = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
@@ -167,7 +175,10 @@ def _whole(key: str, value: object, where: Where, minimum: int = 1) -> int:
         raise OptbenchError(f"{where(key)}{key}={value!r} must be a whole number")
     if number < minimum:
         raise OptbenchError(f"{where(key)}{key}={int(number)} must be >= {minimum}")
-    return int(number)
+    largest = LARGEST.get(key)
+    if largest is not None and number > largest:
+        raise OptbenchError(f"{where(key)}{key}={value} must be <= {largest:,}")
+    return int(value) if isinstance(value, int) else int(number)
 
 
 def _seeds(key: str, value: object, where: Where, after: int = 0) -> tuple[int, ...]:
@@ -175,8 +186,10 @@ def _seeds(key: str, value: object, where: Where, after: int = 0) -> tuple[int, 
     if isinstance(value, list | tuple):
         if not value:
             raise OptbenchError(f"{where(key)}{key} = []: an empty list makes an empty grid")
-        return tuple(_whole(key, v, where, minimum=0) for v in value)
+        return tuple(dict.fromkeys(_whole(key, v, where, minimum=0) for v in value))
     count = _whole(key, value, where)
+    if count > 1_000_000:
+        raise OptbenchError(f"{where(key)}{key}={count} seeds: at most 1,000,000 per sweep")
     return tuple(range(after, after + count))
 
 
@@ -190,6 +203,8 @@ SWEEP_KEYS = (
     "problems", "optimizers", "lr", "hp", "preset", "steps", "seeds", "noise", "start",
     "record_every", "bound", "tune", "final_seeds", "network",
 )  # fmt: skip
+ALIASES = {"optimizer": "optimizers", "problem": "problems", "seed": "seeds"}
+"""The singular spellings ``optbench.run`` uses, accepted by sweeps too."""
 NETWORK_KEYS = ("model", "hidden", "activation", "loss", "init", "l2", "epochs", "batch_size")
 
 PERCEPTRON_RULE = OptimizerSpec(
@@ -240,6 +255,7 @@ class SweepConfig:
 
         ``where(key)`` prefixes error messages with the key's origin, e.g. ``"fair.toml:7: "``.
         """
+        raw = {ALIASES.get(key, key): value for key, value in raw.items()}
         for key in raw:
             if key not in SWEEP_KEYS:
                 raise OptbenchError(f"{where(key)}{unknown_name('key', key, SWEEP_KEYS).args[0]}")
@@ -255,8 +271,8 @@ class SweepConfig:
             per_optimizer = {str(k): v for k, v in table.items()}
         else:
             per_optimizer = {str(name): {} for name in _list(table)}
-        if not per_optimizer:
-            raise OptbenchError(f"{where('optimizers')}name at least one optimizer")
+        if not per_optimizer or "" in per_optimizer:
+            raise OptbenchError(f"{where('optimizers')}name at least one optimizer (no empty name)")
         if "perceptron" in models and set(per_optimizer) != {"perceptron"}:
             raise OptbenchError(
                 f"{where('optimizers')}the perceptron learns by its own rule "

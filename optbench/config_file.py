@@ -55,6 +55,8 @@ def load_sweep_file(path: str | Path, overrides: dict | None = None) -> tuple[Sw
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise OptbenchError(f"cannot read sweep file '{path}': {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise OptbenchError(f"{path}: not a text file in UTF-8 (TOML files are)") from None
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -63,7 +65,6 @@ def load_sweep_file(path: str | Path, overrides: dict | None = None) -> tuple[Sw
     if isinstance(raw.get("network"), dict) and "network" in overrides:  # merge, flags on top
         overrides["network"] = {**raw["network"], **overrides["network"]}
     raw.update(overrides)
-    sweep_keys = {k: v for k, v in raw.items() if k not in EXECUTION_KEYS}
 
     def where(key: str) -> str:
         top = key.split(".", 1)[0]
@@ -71,5 +72,10 @@ def load_sweep_file(path: str | Path, overrides: dict | None = None) -> tuple[Sw
             return f"--{top.replace('_', '-')}: "
         line = key_line(text, key)
         return f"{path}:{line}: " if line else f"{path}: "
+
+    sweep_keys = {k: v for k, v in raw.items() if k not in EXECUTION_KEYS}
+    for key in EXECUTION_KEYS:
+        if key in raw and not isinstance(raw[key], str):
+            raise OptbenchError(f"{where(key)}{key} = {raw[key]!r} must be a string")
 
     return SweepConfig.from_raw(sweep_keys, where), raw

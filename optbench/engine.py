@@ -24,6 +24,9 @@ from optbench.problems.surface_kernels import value_and_grad
 from optbench.rng import normal, seed_state
 
 GAP_TARGETS = (1e-1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8)
+LOG_GAP_FLOOR = 1e-30
+"""Gaps below this count as this in log-gap statistics (mean_log10_gap, geometric means): a
+run at 1e-60 and one at 1e-90 have both solved the problem, and an exact 0 has no log."""
 """Gap targets whose first-hit step every run records (``steps_to_<target>`` in runs.csv)."""
 
 # Columns of the per-run metrics array, then one column per target.
@@ -103,8 +106,10 @@ def surface_batch(update, sid, params, theta, hp, state, steps, noise, seeds, re
             best = min(best, loss)
             gap = loss - fstar
             # Σ log10(gap) without a log per step: keep the product of gaps as mantissa × 2^exp
-            gap_product *= min(max(gap, 1e-300), 1e300)
-            if not 1e-100 < gap_product < 1e100:
+            # each factor in [floor, 1/floor] and the product kept in [1e-200, 1e200]: their
+            # product can neither underflow nor overflow
+            gap_product *= min(max(gap, LOG_GAP_FLOOR), 1.0 / LOG_GAP_FLOOR)
+            if not 1e-200 < gap_product < 1e200:
                 mantissa, exponent = math.frexp(gap_product)
                 gap_product = mantissa
                 gap_exponent += exponent

@@ -23,7 +23,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from optbench.errors import OptbenchError
-from optbench.results import HISTORY_CSV, MANIFEST_JSON, RUNS_CSV, atomic_write_text
+from optbench.results import (
+    HISTORY_CSV,
+    MANIFEST_JSON,
+    RUNS_CSV,
+    atomic_write_text,
+    read_csv_or_error,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -174,7 +180,7 @@ def write_report(folder: str | os.PathLike) -> Path:
         raise OptbenchError(f"'{folder}' is not a folder")
     if not (folder / RUNS_CSV).is_file():
         raise OptbenchError(f"'{folder}' is not an optbench results folder (no {RUNS_CSV})")
-    runs = _read_csv(folder / RUNS_CSV)
+    runs = read_csv_or_error(folder / RUNS_CSV)
     missing = [c for c in RUNS_COLUMNS if c not in runs.columns]
     if missing:
         raise OptbenchError(f"'{folder / RUNS_CSV}' lacks the column(s) {', '.join(missing)}")
@@ -365,7 +371,7 @@ def _results_section(folder: Path, runs: pd.DataFrame) -> str:
     parts = ["<section id='results'><h2>Results</h2>"]
     for path in _extra_tables(folder):
         try:
-            frame = _read_csv(path)
+            frame = read_csv_or_error(path)
             if path.name == "best.csv":
                 frame = _best_view(frame)
             table = _frame_table(frame, path.name)
@@ -377,16 +383,6 @@ def _results_section(folder: Path, runs: pd.DataFrame) -> str:
     parts.append(f"<h3>Every run ({RUNS_CSV})</h3>{table}")
     parts.append("</section>")
     return "".join(parts)
-
-
-def _read_csv(path: Path) -> pd.DataFrame:
-    """``path`` as a frame; a malformed file is a one-line error, not a traceback."""
-    import pandas as pd
-
-    try:
-        return pd.read_csv(path)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise OptbenchError(f"'{path}' is not a readable CSV table ({exc})") from None
 
 
 def _extra_tables(folder: Path) -> list[Path]:

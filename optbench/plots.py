@@ -71,16 +71,18 @@ def color_for(optimizer: str) -> str:
 def save_figure(fig: Figure, path: Path, svg: bool = False) -> list[Path]:
     """Write ``fig`` as PNG (and SVG) atomically, then close it. Returns the files written."""
     written = []
-    for suffix in (".png", ".svg") if svg else (".png",):
-        target = path.with_suffix(suffix)
-        with atomic_path(target) as tmp:
-            fig.savefig(
-                tmp,
-                metadata={"Software": None} if suffix == ".png" else {"Date": None},
-                bbox_inches="tight",
-            )
-        written.append(target)
-    plt.close(fig)
+    try:
+        for suffix in (".png", ".svg") if svg else (".png",):
+            target = path.with_suffix(suffix)
+            with atomic_path(target) as tmp:
+                fig.savefig(
+                    tmp,
+                    metadata={"Software": None} if suffix == ".png" else {"Date": None},
+                    bbox_inches="tight",
+                )
+            written.append(target)
+    finally:
+        plt.close(fig)  # also when saving failed: a long notebook session must not leak figures
     return written
 
 

@@ -26,7 +26,8 @@ if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.figure import Figure
 
-CLASS_COLORS = ["#3B6FB6", "#E8A33D", "#5AAE61", "#9970AB", "#D6604D", "#4D4D4D"]
+# Classes take viridis tones, which no optimizer uses, so regions are never read as optimizers.
+CLASS_COLORS = ["#3B528B", "#FDE725", "#21918C", "#5EC962", "#440154", "#B5DE2B"]
 """Class colours of data points and decision regions (classes are not optimizers)."""
 LOSS_FLOOR = 1e-6
 

@@ -125,7 +125,10 @@ def lr_sensitivity_figure(grid_runs: pd.DataFrame) -> Figure:
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xlabel("learning rate")
-        ax.set_ylabel("final f − f* (median, range over seeds)")
+        network = "epochs" in panel and panel["epochs"].notna().any()
+        what = "final training loss" if network else "final f"
+        what = "final f − f*" if panel["final_gap"].notna().any() else what
+        ax.set_ylabel(f"{what} (median, range over seeds)")
         ax.set_title(title)
         ax.grid(True, which="major", alpha=0.3)
     fig.suptitle("Learning-rate sensitivity  (× along the top: most seeds diverged)", y=1.0)

@@ -55,13 +55,21 @@ def new_folder_path(label: str, root: str | os.PathLike = "results") -> Path:
 
 
 def prepare_folder(
-    path: str | os.PathLike | None, label: str, root: str | os.PathLike = "results"
+    path: str | os.PathLike | None,
+    label: str,
+    root: str | os.PathLike = "results",
+    must_be_new: bool = False,
 ) -> Path:
     """Create (or accept) the output folder and prove it writable *before* any computing.
 
-    Without ``path`` a new ``<root>/<UTC time>-<label>/`` is made.
+    Without ``path`` a new ``<root>/<UTC time>-<label>/`` is made. ``must_be_new`` refuses a
+    folder that already holds results: they are never overwritten or mixed with new ones.
     """
     folder = new_folder_path(label, root) if path is None else Path(path).expanduser()
+    if must_be_new and any((folder / name).exists() for name in (RUNS_CSV, MANIFEST_JSON)):
+        raise OptbenchError(
+            f"'{folder}' already holds results; choose another --out (or delete that folder)"
+        )
     try:
         folder.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=folder, prefix=".write-check-"):
@@ -282,18 +290,31 @@ def write_manifest(folder: Path, data: dict) -> None:
     atomic_write_text(folder / MANIFEST_JSON, json.dumps(data, indent=2, default=str) + "\n")
 
 
-def read_results(folder: str | os.PathLike) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
-    """(runs, history, manifest) of a finished run folder, for plots and users' own tools."""
+def read_csv_or_error(path: Path) -> pd.DataFrame:
+    """``path`` as a frame; a missing or malformed file is a one-line error."""
     import pandas as pd
 
+    try:
+        return pd.read_csv(path)
+    except FileNotFoundError:
+        raise OptbenchError(f"'{path}' is missing") from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise OptbenchError(f"'{path}' is not a readable CSV table ({exc})") from None
+
+
+def read_results(folder: str | os.PathLike) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """(runs, history, manifest) of a finished run folder, for plots and users' own tools."""
     folder = Path(folder)
     missing = [n for n in (RUNS_CSV, HISTORY_CSV) if not (folder / n).is_file()]
     if missing:
         raise OptbenchError(
             f"'{folder}' is not an optbench run folder (missing {', '.join(missing)})"
         )
-    runs = pd.read_csv(folder / RUNS_CSV)
-    history = pd.read_csv(folder / HISTORY_CSV)
+    runs = read_csv_or_error(folder / RUNS_CSV)
+    history = read_csv_or_error(folder / HISTORY_CSV)
     manifest_path = folder / MANIFEST_JSON
-    data = json.loads(manifest_path.read_text()) if manifest_path.is_file() else {}
+    try:
+        data = json.loads(manifest_path.read_text()) if manifest_path.is_file() else {}
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise OptbenchError(f"'{manifest_path}' is not readable JSON ({exc})") from None
     return runs, history, data

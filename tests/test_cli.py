@@ -202,6 +202,17 @@ def test_list_commands():
         (["run", "-o", "nesterov", "--hp", "momentum=0"], ["nesterov=1 requires momentum > 0"]),
         (["plot", "."], ["is not an optbench run folder"]),
         (["lst"], ["No such command 'lst'"]),
+        (["list"], ["say what to list"]),
+        (["run", "-o", ""], ["an empty name was given"]),
+        (["run", "-o", "sgd,,adam"], ["an empty name was given"]),
+        (["run", "--steps", "100000000000000000000"], ["must be <= 1,000,000,000"]),
+        (["run", "--seed", "100000000000000000000"], ["must be <="]),
+        (["run", "--problem", "rosenbrock:b=-1"], ["rosenbrock: b=-1 must be > 0"]),
+        (["run", "--problem", "rosenbrock:b=1:b=2"], ["given twice"]),
+        (["run", "--problem", "spirals:n=1"], ["n=1 must be a whole number >= 10"]),
+        (["run", "--problem", "spirals:test_fraction=0"], ["must be between 0 and 1"]),
+        (["sweep", "-o", "sgd", "--resume", "--out", "nowhere"], ["needs the folder of an"]),
+        (["sweep", "-o", "sgd", "--lr", "0.1,"], ["an empty entry between commas"]),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(tmp_path, monkeypatch, args, fragments):
@@ -216,6 +227,20 @@ def test_unwritable_output_folder_is_refused_before_computing(tmp_path):
     blocker.write_text("not a folder")
     result = invoke("run", "--out", str(blocker / "run"))
     assert_one_line_error(result, "cannot write to output folder")
+
+
+def test_run_never_writes_into_a_folder_that_holds_results(tmp_path):
+    out = tmp_path / "once"
+    assert invoke("run", "--steps", "5", "--no-plots", "--out", str(out)).exit_code == 0
+    again = invoke("run", "--steps", "5", "--no-plots", "--out", str(out))
+    assert_one_line_error(again, "already holds results")
+
+
+def test_repeated_seeds_and_values_run_once():
+    from optbench.config import SweepConfig, build_run_configs
+
+    assert len(build_run_configs(["adam"], "bowl", seeds=[0, 0, 1])) == 2
+    assert len(SweepConfig.from_raw({"lr": [0.1, 0.1, 0.2], "seeds": [3, 3]}).expand()) == 2
 
 
 def test_python_dash_m_works(tmp_path):

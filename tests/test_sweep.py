@@ -231,6 +231,14 @@ def test_a_finished_folder_is_not_overwritten_and_resume_checks_the_config(tmp_p
     assert len(again.runs) == 24
 
 
+def test_plot_redraws_the_figures_of_a_sweep(tmp_path):
+    out = tmp_path / "s"
+    optbench.sweep(**SMALL, out=out, plots=False)
+    written = {p.name for p in optbench.plot(out)}
+    assert {"lr_sensitivity.png", "tuned_loss.png", "ecdf.png"} <= written
+    assert not (out / "trajectories-bowl.png").exists()
+
+
 def test_history_that_cannot_fit_is_refused_before_computing(tmp_path):
     with pytest.raises(OptbenchError, match="--record-every"):
         optbench.sweep(
