@@ -68,7 +68,11 @@ def assert_one_line_error(result, *fragments, code=2):
     assert "Traceback" not in result.output + result.stderr
 
 
-@pytest.mark.parametrize("command", [[], ["run"], ["list"], ["list", "optimizers"], ["plot"]])
+@pytest.mark.parametrize(
+    "command",
+    [[], ["run"], ["list"], ["list", "optimizers"], ["list", "problems"], ["plot"], ["sweep"],
+     ["report"], ["bench"], ["bench", "compare"], ["data"], ["data", "fetch"], ["data", "path"]],
+)  # fmt: skip
 def test_help(command):
     result = invoke(*command, "--help")
     assert result.exit_code == 0
