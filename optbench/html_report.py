@@ -29,6 +29,7 @@ from optbench.results import (
     RUNS_CSV,
     atomic_write_text,
     read_csv_or_error,
+    read_manifest,
 )
 
 if TYPE_CHECKING:
@@ -184,12 +185,7 @@ def write_report(folder: str | os.PathLike) -> Path:
     missing = [c for c in RUNS_COLUMNS if c not in runs.columns]
     if missing:
         raise OptbenchError(f"'{folder / RUNS_CSV}' lacks the column(s) {', '.join(missing)}")
-    manifest_path = folder / MANIFEST_JSON
-    try:
-        text = manifest_path.read_text(encoding="utf-8") if manifest_path.is_file() else "{}"
-        manifest = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise OptbenchError(f"'{manifest_path}' is not valid JSON ({exc.msg})") from None
+    manifest = read_manifest(folder)
 
     body = [
         _header(folder, runs, manifest),

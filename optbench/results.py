@@ -312,9 +312,13 @@ def read_results(folder: str | os.PathLike) -> tuple[pd.DataFrame, pd.DataFrame,
         )
     runs = read_csv_or_error(folder / RUNS_CSV)
     history = read_csv_or_error(folder / HISTORY_CSV)
-    manifest_path = folder / MANIFEST_JSON
+    return runs, history, read_manifest(folder)
+
+
+def read_manifest(folder: str | os.PathLike) -> dict:
+    """The folder's manifest.json ({} when there is none); unreadable JSON is a one-line error."""
+    path = Path(folder) / MANIFEST_JSON
     try:
-        data = json.loads(manifest_path.read_text()) if manifest_path.is_file() else {}
+        return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise OptbenchError(f"'{manifest_path}' is not readable JSON ({exc})") from None
-    return runs, history, data
+        raise OptbenchError(f"'{path}' is not valid JSON ({exc})") from None
