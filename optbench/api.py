@@ -164,9 +164,9 @@ def run(
         bound=bound,
         network=network,
     )
-    from optbench.chunks import check_history_fits
+    from optbench.chunks import check_memory_fits
 
-    check_history_fits(configs)  # before any folder is made or anything computed
+    check_memory_fits(configs)  # before any folder is made or anything computed
     if animate:
         if not save:
             raise OptbenchError("animate writes trajectories.gif into the run folder: keep save")
@@ -243,7 +243,7 @@ def sweep(
     >>> result.best, result.ranking                                                # doctest: +SKIP
     """
     from optbench.analysis import best_table, ranking
-    from optbench.chunks import ChunkStore, check_folder, check_history_fits
+    from optbench.chunks import ChunkStore, check_folder, check_memory_fits
     from optbench.config_file import load_sweep_file
     from optbench.executors import make_executor
 
@@ -259,7 +259,7 @@ def sweep(
         plan = SweepConfig.from_raw(settings)
     grid = plan.expand()
     seeds = [*plan.seeds, *plan.final_seeds]
-    check_history_fits(grid)
+    check_memory_fits(grid)
     if executor == "local":
         _set_workers(workers)
     if resume and (out is None or not Path(out).is_dir()):

@@ -54,7 +54,7 @@ def available_memory() -> int:
         return 8 * 2**30
 
 
-def check_history_fits(configs: Sequence[RunConfig]) -> None:
+def check_memory_fits(configs: Sequence[RunConfig]) -> None:
     """Refuse, before computing, work whose memory would not fit: the full history of surface
     runs, or the parameters, optimizer state and snapshots of network runs."""
     have = available_memory() * MEMORY_SHARE
