@@ -16,8 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from optbench.engine import LOG_GAP_FLOOR
-from optbench.results import target_column
+from optbench.columns import LOG_GAP_FLOOR, target_column
 
 if TYPE_CHECKING:
     from optbench.config import SweepConfig

@@ -20,14 +20,9 @@ import numpy as np
 from numba import prange, types
 
 from optbench._jit import UPDATE_FUNCTION, f8_1d, f8_2d, f8_3d, i8_1d, jit
+from optbench.columns import GAP_TARGETS, LOG_GAP_FLOOR
 from optbench.problems.surface_kernels import value_and_grad
 from optbench.rng import normal, seed_state
-
-GAP_TARGETS = (1e-1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8)
-LOG_GAP_FLOOR = 1e-30
-"""Gaps below this count as this in log-gap statistics (mean_log10_gap, geometric means): a
-run at 1e-60 and one at 1e-90 have both solved the problem, and an exact 0 has no log."""
-"""Gap targets whose first-hit step every run records (``steps_to_<target>`` in runs.csv)."""
 
 # Columns of the per-run metrics array, then one column per target.
 M_FINAL, M_BEST, M_DIVERGED_STEP, M_STEPS_DONE, M_MEAN_LOG_GAP = range(5)

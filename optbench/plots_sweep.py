@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from optbench.analysis import RANK_TARGET, score, solved_steps
-from optbench.engine import GAP_TARGETS
+from optbench.columns import GAP_TARGETS
 from optbench.plots import (
     GAP_FLOOR,
     color_for,

@@ -18,6 +18,14 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from optbench.columns import (  # noqa: F401 (re-exported)
+    BEST_CSV,
+    HISTORY_CSV,
+    MANIFEST_JSON,
+    RANKING_CSV,
+    RUNS_CSV,
+    target_column,
+)
 from optbench.errors import OptbenchError
 
 if TYPE_CHECKING:
@@ -27,16 +35,6 @@ if TYPE_CHECKING:
     from optbench.engine import BatchOutput
 
 SCHEMA_VERSION = 1
-RUNS_CSV = "runs.csv"
-HISTORY_CSV = "history.csv"
-MANIFEST_JSON = "manifest.json"
-BEST_CSV = "best.csv"
-RANKING_CSV = "ranking.csv"
-
-
-def target_column(target: float) -> str:
-    """``1e-3`` → ``steps_to_1e-03``: one spelling for every writer and reader."""
-    return f"steps_to_{target:.0e}"
 
 
 def utc_now() -> str:

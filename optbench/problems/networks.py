@@ -17,6 +17,8 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from optbench.columns import ACCURACY_TARGETS, accuracy_column  # noqa: F401 (re-exported)
+
 ACTIVATIONS = {"sigmoid": 0, "tanh": 1, "relu": 2, "leaky_relu": 3}
 """Hidden-layer activations → kernel code (leaky_relu has slope 0.01 below zero)."""
 
@@ -39,14 +41,6 @@ TRUTH_TABLES = ("and", "or", "nand", "xor")
 GENERATED = ("spirals", "moons", "circles", "blobs")
 IDX_DATASETS = ("mnist", "fashion-mnist")
 DIGITS_ROWS = 1797  # images in the shipped digits set (optbench/data/digits.npz)
-
-ACCURACY_TARGETS = (0.75, 0.9, 0.95, 0.99)
-"""Test accuracies whose first epoch every network run records (``epochs_to_<acc>``)."""
-
-
-def accuracy_column(target: float) -> str:
-    """``0.95`` → ``epochs_to_0.95``: one spelling for every writer and reader."""
-    return f"epochs_to_{target:g}"
 
 
 @dataclass(frozen=True)
