@@ -89,9 +89,9 @@ def _engine_arrays(configs):
 
 def test_results_are_bit_identical_whatever_the_thread_count():
     configs = build_run_configs(
-        ["sgd", "adam", "rmsprop"],
-        "rastrigin",
-        seeds=range(6),
+        optimizers=["sgd", "adam", "rmsprop"],
+        problems="rastrigin",
+        seeds=list(range(6)),
         noise=0.5,
         steps=300,
         record_every=7,
@@ -122,7 +122,7 @@ def test_noise_comes_from_the_seed_alone():
 
 
 def test_outputs_follow_config_order_whatever_the_grouping():
-    configs = build_run_configs(["adam", "sgd"], "bowl", seeds=[0, 1], steps=20)
+    configs = build_run_configs(optimizers=["adam", "sgd"], problems="bowl", seeds=[0, 1], steps=20)
     interleaved = [configs[0], configs[2], configs[1], configs[3]]
     out = run_many(interleaved)
     alone = [run_many([c]).metrics[0] for c in interleaved]
