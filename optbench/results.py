@@ -127,7 +127,7 @@ def _fstar(configs: Sequence[RunConfig]) -> tuple[dict[str, Any], Any]:
 
 
 def runs_frame(configs: Sequence[RunConfig], out: BatchOutput) -> pd.DataFrame:
-    """One row per run: config columns, then metrics (DESIGN.md column contract).
+    """One row per run: config columns, then metrics (the column contract of README.md, Outputs).
 
     Built column by column from the engine's arrays, so 10,000 runs take milliseconds.
     """
@@ -258,7 +258,7 @@ def manifest(config: dict, started: str, command: str, seeds: Sequence[int]) -> 
     import numpy
     import pandas
 
-    from optbench import __version__
+    from optbench._version import __version__
 
     return {
         "schema_version": SCHEMA_VERSION,

@@ -1,4 +1,4 @@
-"""The built-in optimizers: specs and defaults per convention (shared/OPTIMIZERS.md).
+"""The built-in optimizers: specs and defaults per convention (docs/optimizers.md).
 
 Each spec names its kernel in ``optimizers/kernels.py`` by string so this module (and
 ``optbench list``) never imports numba. Variants such as ``momentum`` or ``adamw`` are one line:

@@ -7,7 +7,7 @@ its spec declares. ``t`` is the 1-based step; ``state`` is all zeros before step
 
 Formula flags (``eps_inside``, ``eps_hat``, ``keras_form`` ...) are entries of ``hp``, so
 ``--preset keras`` changes numbers, never the code path picked in Python. The equations and the
-differences between torch.optim 2.x and Keras 3 are in each docstring and in shared/OPTIMIZERS.md.
+differences between torch.optim 2.x and Keras 3 are in each docstring and in docs/optimizers.md.
 """
 
 from __future__ import annotations
