@@ -93,6 +93,26 @@ def summary_table(runs: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
+def _settings_documented(command: str) -> Callable:
+    """Append the settings ``command`` takes to the function's docstring, from the one list
+    of settings, so ``help(optbench.run)`` names every keyword the CLI has as a flag."""
+    from optbench.settings import for_command
+
+    def decorate(function: Callable) -> Callable:
+        lines = [
+            f"    ``{s.name}``" + (f" (or ``{s.alias}``)" if s.alias else "") + f": {s.help}"
+            for s in for_command(command)
+        ]
+        function.__doc__ = (
+            f"{function.__doc__}\n    Settings (the flags of ``optbench {command}`` and the keys of"
+            " a sweep file):\n\n" + "\n".join(lines) + "\n"
+        )
+        return function
+
+    return decorate
+
+
+@_settings_documented("run")
 def run(
     optimizer: str | Sequence[str] | None = None,
     problem: str | None = None,
@@ -207,6 +227,7 @@ def plan_sweep(
     return plan, execution
 
 
+@_settings_documented("sweep")
 def sweep(
     config: SweepConfig | str | os.PathLike | None = None,
     *,

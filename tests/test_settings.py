@@ -101,3 +101,16 @@ def test_a_sweep_file_error_names_the_line_under_a_network_heading(tmp_path):
     path.write_text('problems = ["xor"]\n\n[network]\nactivation = ["sigmoid", "softplus"]\n')
     with pytest.raises(optbench.OptbenchError, match=r"bad.toml:4: .*softplus"):
         load_sweep_file(path)
+
+
+def test_tuning_reruns_each_network_cell_on_fresh_seeds(tmp_path):
+    result = optbench.sweep(
+        problems="xor", optimizers=["sgd", "adam"], activation="sigmoid,tanh", epochs=3,
+        lr=[0.1, 1.0], tune="lr", seeds=2, plots=False, out=tmp_path / "tuned",
+    )  # fmt: skip
+    finals = result.runs[result.runs["phase"] == "final"]
+    assert len(finals) == 2 * 2 * 2  # cells × fresh seeds
+    assert finals.groupby(["activation", "optimizer"])["seed"].apply(set).eq({2, 3}).all()
+    picked = result.best.set_index(["activation", "optimizer"])["lr"]
+    for (activation, optimizer), group in finals.groupby(["activation", "optimizer"]):
+        assert (group["lr"] == picked[(activation, optimizer)]).all()
