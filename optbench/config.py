@@ -249,7 +249,8 @@ class SweepConfig:
         where: Where = _nowhere,
         history_rows: int = SWEEP_HISTORY_ROWS,
     ) -> SweepConfig:
-        """Validate a mapping in the TOML/flag schema (see README) and build the sweep.
+        """Validate settings as the user wrote them (flags, TOML or keywords, by the names of
+        ``optbench.settings``) and build the sweep.
 
         ``where(key)`` prefixes error messages with the key's origin, e.g. ``"fair.toml:7: "``.
         """
@@ -266,65 +267,12 @@ class SweepConfig:
         if not problems:
             raise OptbenchError(f"{where('problems')}name at least one problem")
         network, models = _network_axes(raw, problems, where)
-        table = raw.get("optimizers", "perceptron" if "perceptron" in models else "adam")
-        if isinstance(table, Mapping):
-            per_optimizer = {str(k): v for k, v in table.items()}
-        else:
-            per_optimizer = {str(name): {} for name in _list(table)}
-        if not per_optimizer or "" in per_optimizer:
-            raise OptbenchError(f"{where('optimizers')}name at least one optimizer (no empty name)")
-        if "perceptron" in models and set(per_optimizer) != {"perceptron"}:
-            raise OptbenchError(
-                f"{where('optimizers')}the perceptron learns by its own rule "
-                "(w ← w + lr·(y − ŷ)·x), not by an optimizer: drop -o, or use --model mlp to "
-                "compare optimizers"
-            )
-        if "perceptron" in per_optimizer and "perceptron" not in models:
-            raise OptbenchError(
-                f"{where('optimizers')}'perceptron' is a model: use --model perceptron"
-            )
-        where_name = (lambda n: f"optimizers.{n}") if isinstance(table, Mapping) else None
-        specs = {
-            name: _located(
-                where, where_name(name) if where_name else "optimizers", optimizer_spec, name
-            )
-            for name in per_optimizer
-        }
+        per_optimizer, specs = _optimizers(raw, models, where)
         presets = tuple(str(p) for p in _list(raw.get("preset", "torch")))
         for preset in presets:
             if preset not in PRESETS:
                 raise OptbenchError(f"{where('preset')}{unknown_name('preset', preset, PRESETS)}")
-
-        axes: dict[str, dict[str, Axis]] = {name: {} for name in specs}
-        origin: dict[tuple[str, str], str] = {}  # (optimizer, hp) → the key that set it
-        _route_shared(raw, specs, axes, origin, where)
-        for name, own in per_optimizer.items():
-            if not isinstance(own, Mapping):
-                raise OptbenchError(
-                    f"{where(f'optimizers.{name}')}optimizers.{name} must be a table of "
-                    "hyperparameters"
-                )
-            for hname, value in own.items():
-                key = f"optimizers.{name}.{hname}"
-                if hname not in specs[name].hyper_names:
-                    known = specs[name].hyper_names
-                    error = unknown_name(f"hyperparameter of {name}", hname, known)
-                    raise OptbenchError(f"{where(key)}{error}")
-                axes[name][hname] = parse_axis(value, key, where)
-                origin[(name, hname)] = key
-        if len(problems) == 1:  # a truth table suggests its lrs (sgd 1.0 learns XOR, 1e-2 barely)
-            suggested = getattr(get_problem(problems[0]), "suggested_lr", {})
-            for name in specs:
-                if "lr" not in axes[name] and name in suggested:
-                    axes[name]["lr"] = (float(suggested[name]),)
-        for (name, hname), key in origin.items():  # each value alone, so the error names its key
-            hyper = specs[name].hypers[specs[name].hyper_names.index(hname)]
-            for value in axes[name][hname]:
-                try:
-                    hyper.validate(value, name)
-                except OptbenchError as exc:
-                    raise OptbenchError(f"{where(key)}{exc}") from None
-
+        axes = _hyper_axes(raw, per_optimizer, specs, problems, where)
         steps = tuple(_whole("steps", v, where) for v in _list(raw.get("steps", DEFAULT_STEPS)))
         noise = parse_axis(raw.get("noise", 0.0), "noise", where)
         if any(v < 0 for v in noise):
@@ -336,25 +284,7 @@ class SweepConfig:
         bound = parse_axis(raw.get("bound", DEFAULT_BOUND), "bound", where)
         if len(bound) != 1 or not bound[0] > 0:
             raise OptbenchError(f"{where('bound')}bound={raw.get('bound')} must be one number > 0")
-        tune = tuple(str(t) for t in _list(raw.get("tune", [])))
-        for hname in tune:
-            if not any(len(a.get(hname, ())) > 1 for a in axes.values()):
-                raise OptbenchError(
-                    f"{where('tune')}tune = {hname!r}: no optimizer has a grid of {hname} values "
-                    f"to tune over (give e.g. {hname} = {{log_space = [1e-4, 1], num = 9}})"
-                )
-        final_seeds: tuple[int, ...] = ()
-        if tune:
-            final_seeds = _seeds(
-                "final_seeds", raw.get("final_seeds", len(seeds)), where, after=max(seeds) + 1
-            )
-            if set(final_seeds) & set(seeds):
-                raise OptbenchError(
-                    f"{where('final_seeds')}final_seeds must be fresh: not among the tuning seeds"
-                )
-        elif "final_seeds" in raw:
-            raise OptbenchError(f"{where('final_seeds')}final_seeds only makes sense with tune")
-
+        tune, final_seeds = _protocol(raw, axes, seeds, where)
         sweep = cls(
             problems=problems,
             optimizers=tuple(specs),
@@ -519,6 +449,102 @@ class SweepConfig:
                 f"seeds {self.final_seeds[0]}…{self.final_seeds[-1]}"
             )
         return "\n".join(lines)
+
+
+def _optimizers(
+    raw: Mapping[str, object], models: set[str], where: Where
+) -> tuple[dict[str, object], dict[str, OptimizerSpec]]:
+    """The optimizers named (a list, or a table of per-optimizer hyperparameters) and their
+    specs; the perceptron model has its own learning rule and takes no optimizer."""
+    table = raw.get("optimizers", "perceptron" if "perceptron" in models else "adam")
+    if isinstance(table, Mapping):
+        per_optimizer = {str(k): v for k, v in table.items()}
+    else:
+        per_optimizer = {str(name): {} for name in _list(table)}
+    if not per_optimizer or "" in per_optimizer:
+        raise OptbenchError(f"{where('optimizers')}name at least one optimizer (no empty name)")
+    if "perceptron" in models and set(per_optimizer) != {"perceptron"}:
+        raise OptbenchError(
+            f"{where('optimizers')}the perceptron learns by its own rule "
+            "(w ← w + lr·(y − ŷ)·x), not by an optimizer: drop -o, or use --model mlp to "
+            "compare optimizers"
+        )
+    if "perceptron" in per_optimizer and "perceptron" not in models:
+        raise OptbenchError(f"{where('optimizers')}'perceptron' is a model: use --model perceptron")
+    own_key = isinstance(table, Mapping)
+    specs = {
+        name: _located(
+            where, f"optimizers.{name}" if own_key else "optimizers", optimizer_spec, name
+        )
+        for name in per_optimizer
+    }
+    return per_optimizer, specs
+
+
+def _hyper_axes(
+    raw: Mapping[str, object],
+    per_optimizer: Mapping[str, object],
+    specs: Mapping[str, OptimizerSpec],
+    problems: Sequence[str],
+    where: Where,
+) -> dict[str, dict[str, Axis]]:
+    """Per optimizer, the values of each hyperparameter given: shared (``lr``, ``hp``) or its
+    own table; each value validated alone, so the error names the key that set it."""
+    axes: dict[str, dict[str, Axis]] = {name: {} for name in specs}
+    origin: dict[tuple[str, str], str] = {}  # (optimizer, hp) → the key that set it
+    _route_shared(raw, specs, axes, origin, where)
+    for name, own in per_optimizer.items():
+        if not isinstance(own, Mapping):
+            raise OptbenchError(
+                f"{where(f'optimizers.{name}')}optimizers.{name} must be a table of hyperparameters"
+            )
+        for hname, value in own.items():
+            key = f"optimizers.{name}.{hname}"
+            if hname not in specs[name].hyper_names:
+                known = specs[name].hyper_names
+                error = unknown_name(f"hyperparameter of {name}", hname, known)
+                raise OptbenchError(f"{where(key)}{error}")
+            axes[name][hname] = parse_axis(value, key, where)
+            origin[(name, hname)] = key
+    if len(problems) == 1:  # a truth table suggests its lrs (sgd 1.0 learns XOR, 1e-2 barely)
+        suggested = getattr(get_problem(problems[0]), "suggested_lr", {})
+        for name in specs:
+            if "lr" not in axes[name] and name in suggested:
+                axes[name]["lr"] = (float(suggested[name]),)
+    for (name, hname), key in origin.items():
+        hyper = specs[name].hypers[specs[name].hyper_names.index(hname)]
+        for value in axes[name][hname]:
+            try:
+                hyper.validate(value, name)
+            except OptbenchError as exc:
+                raise OptbenchError(f"{where(key)}{exc}") from None
+    return axes
+
+
+def _protocol(
+    raw: Mapping[str, object], axes: Mapping[str, Mapping[str, Axis]], seeds: tuple[int, ...],
+    where: Where,
+) -> tuple[tuple[str, ...], tuple[int, ...]]:  # fmt: skip
+    """``tune`` (axes to pick the best point of) and the fresh ``final_seeds`` to judge it on."""
+    tune = tuple(str(t) for t in _list(raw.get("tune", [])))
+    for hname in tune:
+        if not any(len(a.get(hname, ())) > 1 for a in axes.values()):
+            raise OptbenchError(
+                f"{where('tune')}tune = {hname!r}: no optimizer has a grid of {hname} values "
+                f"to tune over (give e.g. {hname} = {{log_space = [1e-4, 1], num = 9}})"
+            )
+    if not tune:
+        if "final_seeds" in raw:
+            raise OptbenchError(f"{where('final_seeds')}final_seeds only makes sense with tune")
+        return (), ()
+    final_seeds = _seeds(
+        "final_seeds", raw.get("final_seeds", len(seeds)), where, after=max(seeds) + 1
+    )
+    if set(final_seeds) & set(seeds):
+        raise OptbenchError(
+            f"{where('final_seeds')}final_seeds must be fresh: not among the tuning seeds"
+        )
+    return tune, final_seeds
 
 
 def _flatten_network_table(raw: dict[str, object], where: Where) -> dict[str, object]:
