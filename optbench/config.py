@@ -214,6 +214,7 @@ PERCEPTRON_RULE = OptimizerSpec(
     defaults={"torch": {"lr": 1.0}, "keras": {"lr": 1.0}},
     slots=1,
     summary="Rosenblatt's rule w ← w + lr·(y − ŷ)·x: the perceptron model's own learner",
+    truth_table_lr=1.0,
 )
 """Not a registered optimizer (it only makes sense for ``model = "perceptron"``), but it goes
 through the same grid, validation and run_id machinery as one."""
@@ -313,10 +314,10 @@ class SweepConfig:
                 axes[name][hname] = parse_axis(value, key, where)
                 origin[(name, hname)] = key
         if len(problems) == 1:  # a truth table suggests its lrs (sgd 1.0 learns XOR, 1e-2 barely)
-            suggested = getattr(get_problem(problems[0]), "suggested_lr", {})
             for name in specs:
-                if "lr" not in axes[name] and name in suggested:
-                    axes[name]["lr"] = (float(suggested[name]),)
+                suggested = specs[name].suggested_lr(get_problem(problems[0]), presets[0])
+                if "lr" not in axes[name] and suggested is not None:
+                    axes[name]["lr"] = (float(suggested),)
         for (name, hname), key in origin.items():  # each value alone, so the error names its key
             hyper = specs[name].hypers[specs[name].hyper_names.index(hname)]
             for value in axes[name][hname]:

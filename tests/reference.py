@@ -1,9 +1,9 @@
-"""Plain-NumPy reference of every update rule in shared/OPTIMIZERS.md: the slow twin of each kernel.
+"""Plain-NumPy reference of every update rule in docs/optimizers.md: the slow twin of each kernel.
 
-Written straight from the two tables of OPTIMIZERS.md (torch 2.x and Keras 3), line by line, with
-no numba and no loops over coordinates, so each rule can be read against the table and checked by
-eye. It deliberately shares no code with ``optbench/optimizers/kernels.py``: the tests run both
-side by side and a disagreement means one of them does not say what the table says.
+Written straight from the two tables of docs/optimizers.md (torch 2.x and Keras 3), line by
+line, with no numba and no loops over coordinates, so each rule can be read against the table and
+checked by eye. It deliberately shares no code with ``optbench/optimizers/builtin.py``: the tests
+run both side by side and a disagreement means one of them does not say what the table says.
 
 Each rule is ``rule(theta, g, state, hp, t) -> new theta``:
 
@@ -268,4 +268,4 @@ SPEC_DEFAULTS: dict[str, dict[str, dict[str, float]]] = {
     "torch": TORCH_DEFAULTS,
     "keras": {name: {**row, **KERAS_CHANGES[name]} for name, row in TORCH_DEFAULTS.items()},
 }
-"""The defaults columns of OPTIMIZERS.md in optbench's hyperparameter names, per preset."""
+"""The defaults columns of docs/optimizers.md in optbench's hyperparameter names, per preset."""
