@@ -772,7 +772,7 @@ def bench(
 
 
 def _echo_smoke(result) -> None:
-    from optbench.smoke import overview
+    from optbench.suites.smoke import overview
 
     table = result.table
     optimizers, presets = table["optimizer"].nunique(), table["preset"].nunique()

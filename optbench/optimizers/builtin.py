@@ -15,7 +15,7 @@ flags (``eps_inside``, ``eps_hat``, ``keras_form`` ...) are entries of ``hp``, s
 The kernels are plain Python here; the registry jits each the first time a run needs it
 (``OptimizerSpec.compiled``), so importing this module (``optbench list``) never imports numba.
 
-Smoke learning rates (``smoke_lr``, per case of ``optbench/smoke.py``) get every
+Smoke learning rates (``smoke_lr``, per case of ``optbench/suites/smoke.py``) get every
 optimizer within the case's goal in its budget with the torch preset; ``smoke_lr_keras`` lists
 the measured exceptions where Keras 3's defaults need another. On the networks (xor, spirals)
 they sit in the middle of the measured good range for both presets.
