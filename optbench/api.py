@@ -443,8 +443,8 @@ def bench(
     ``@optbench.register_optimizer`` optimizers exist.
 
     ``suite="perf"``: throughput, compile and start-up figures, ``repeats`` samples each, each
-    beside its hand-fused reference (``only`` picks benchmarks: engine, sweep, startup;
-    ``quick`` shrinks the work for tests).
+    beside its hand-fused reference (``only`` picks benchmarks: engine, sweep, startup, mlp,
+    and cluster, which runs only when named; ``quick`` shrinks the work for tests).
 
     >>> result = optbench.bench(baseline="benchmarks/baselines/smoke.csv")  # doctest: +SKIP
     >>> result.ok, result.failures                                     # doctest: +SKIP
@@ -458,10 +458,10 @@ def bench(
         return prepare_folder(out, f"bench-{suite}", results_root) if save else None
 
     if suite == "perf":
-        return suites.perf(
+        return suites.run_perf(
             make_folder=folder, repeats=repeats, only=only, quick=quick, progress=progress
         )
-    return suites.smoke(
+    return suites.run_smoke(
         make_folder=folder,
         baseline=baseline,
         update_baseline=update_baseline,
@@ -476,6 +476,6 @@ def bench_compare(
 ) -> pd.DataFrame:
     """Compare two perf folders; rows with ``significant`` True beat the measured noise
     (non-overlapping min–max ranges and a median change beyond ``threshold``)."""
-    from optbench import perf as pf
+    from optbench.suites import perf as pf
 
     return pf.compare(pf.read_samples(folder_a), pf.read_samples(folder_b), threshold)

@@ -213,6 +213,7 @@ PERCEPTRON_RULE = OptimizerSpec(
     defaults={"torch": {"lr": 1.0}, "keras": {"lr": 1.0}},
     slots=1,
     summary="Rosenblatt's rule w ← w + lr·(y − ŷ)·x: the perceptron model's own learner",
+    truth_table_lr=1.0,
 )
 """Not a registered optimizer (it only makes sense for ``model = "perceptron"``), but it goes
 through the same grid, validation and run_id machinery as one."""
@@ -272,7 +273,7 @@ class SweepConfig:
         for preset in presets:
             if preset not in PRESETS:
                 raise OptbenchError(f"{where('preset')}{unknown_name('preset', preset, PRESETS)}")
-        axes = _hyper_axes(raw, per_optimizer, specs, problems, where)
+        axes = _hyper_axes(raw, per_optimizer, specs, problems, presets[0], where)
         steps = tuple(_whole("steps", v, where) for v in _list(raw.get("steps", DEFAULT_STEPS)))
         noise = parse_axis(raw.get("noise", 0.0), "noise", where)
         if any(v < 0 for v in noise):
@@ -486,6 +487,7 @@ def _hyper_axes(
     per_optimizer: Mapping[str, object],
     specs: Mapping[str, OptimizerSpec],
     problems: Sequence[str],
+    preset: str,
     where: Where,
 ) -> dict[str, dict[str, Axis]]:
     """Per optimizer, the values of each hyperparameter given: shared (``lr``, ``hp``) or its
@@ -507,10 +509,10 @@ def _hyper_axes(
             axes[name][hname] = parse_axis(value, key, where)
             origin[(name, hname)] = key
     if len(problems) == 1:  # a truth table suggests its lrs (sgd 1.0 learns XOR, 1e-2 barely)
-        suggested = getattr(get_problem(problems[0]), "suggested_lr", {})
         for name in specs:
-            if "lr" not in axes[name] and name in suggested:
-                axes[name]["lr"] = (float(suggested[name]),)
+            suggested = specs[name].suggested_lr(get_problem(problems[0]), preset)
+            if "lr" not in axes[name] and suggested is not None:
+                axes[name]["lr"] = (float(suggested),)
     for (name, hname), key in origin.items():
         hyper = specs[name].hypers[specs[name].hyper_names.index(hname)]
         for value in axes[name][hname]:

@@ -2,7 +2,7 @@
 
 Written straight from the equations of docs/optimizers.md (torch 2.x and Keras 3), line by line,
 with no numba and no loops over coordinates, so each rule can be read against its section and
-checked by eye. It deliberately shares no code with ``optbench/optimizers/kernels.py``: the tests
+checked by eye. It deliberately shares no code with ``optbench/optimizers/builtin.py``: the tests
 run both side by side and a disagreement means one of them does not say what the document says.
 
 Each rule is ``rule(theta, g, state, hp, t) -> new theta``:

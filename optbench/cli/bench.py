@@ -47,7 +47,9 @@ from optbench.cli.common import CONTEXT, InputError, count, names, table
 )
 @click.option("--repeats", default=5, show_default=True, help="perf: samples per figure.")
 @click.option(
-    "--only", metavar="NAME[,NAME…]", help="perf: engine, sweep, startup, mlp. [default: all]"
+    "--only",
+    metavar="NAME[,NAME…]",
+    help="perf: engine, sweep, startup, mlp; cluster only when named. [default: all but cluster]",
 )
 @click.pass_context
 def bench(
@@ -107,7 +109,7 @@ def bench(
 
 
 def _echo_smoke(result) -> None:
-    from optbench.smoke import overview
+    from optbench.suites.smoke import overview
 
     frame = result.table
     optimizers, presets = frame["optimizer"].nunique(), frame["preset"].nunique()
