@@ -8,7 +8,7 @@ Importing optbench is cheap: numba, pandas and matplotlib load only when a run n
 """
 
 from optbench._version import __version__
-from optbench.api import Result, bench, bench_compare, load, plot, report, run, sweep
+from optbench.api import Result, load, plot, report, run, sweep
 from optbench.errors import OptbenchError
 from optbench.optimizers import (
     OptimizerSpec,
@@ -17,6 +17,7 @@ from optbench.optimizers import (
     register_optimizer,
 )
 from optbench.problems import PROBLEMS, get_problem
+from optbench.suites import bench, bench_compare
 
 __all__ = [
     "PROBLEMS",

@@ -8,7 +8,7 @@ The CLI is a thin layer over these functions.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -146,7 +146,8 @@ def run(
     started = utc_now()
     if "seed" in settings:  # the singular names seeds, where ``seeds`` may count them
         seed = settings.pop("seed")
-        settings["seeds"] = [seed] if isinstance(seed, int) else list(seed)  # type: ignore[arg-type]
+        several = isinstance(seed, list | tuple | range) or getattr(seed, "ndim", 0) > 0
+        settings["seeds"] = list(seed) if several else [seed]  # type: ignore[arg-type]
     data_dir = execution_settings(settings).get("data_dir")
     settings.pop("data_dir", None)
     given = {"optimizers": optimizer, "problems": problem, **settings}
@@ -412,70 +413,3 @@ def load(folder: str | os.PathLike) -> Result:
 
 
 # --- bench (issue 5): the smoke suite with baselines, the perf suite, comparing perf runs ---
-
-
-def bench(
-    suite: str = "smoke",
-    *,
-    out: str | os.PathLike | None = None,
-    baseline: str | os.PathLike | None = None,
-    update_baseline: bool = False,
-    optimizers: Sequence[str] | None = None,
-    presets: Sequence[str] | None = None,
-    lr: Mapping[str, float] | None = None,
-    imports: Sequence[str] = (),
-    repeats: int = 5,
-    only: Sequence[str] | None = None,
-    quick: bool = False,
-    save: bool = True,
-    progress: Callable[[str], None] | None = None,
-    results_root: str | os.PathLike = "results",
-):
-    """Run a benchmark suite and (by default) write its folder; returns a ``BenchResult``.
-
-    ``suite="smoke"``: every optimizer (or ``optimizers``) × preset on the smoke problems at
-    fixed settings; ``failures`` lists each run that did not converge and, with ``baseline``
-    (a CSV), each metric outside its tolerance. ``update_baseline`` rewrites the rows run in
-    ``baseline`` (default ``benchmarks/baselines/smoke.csv``). ``lr`` sets learning rates for
-    optimizers without smoke settings: ``{"rosenbrock": 0.01, "myopt.beale": 0.1, "": 0.05}``
-    (a problem, an optimizer.problem, or every problem); without one it comes from the
-    baseline, else a search. ``imports`` are modules (or .py files) imported first, so their
-    ``@optbench.register_optimizer`` optimizers exist.
-
-    ``suite="perf"``: throughput, compile and start-up figures, ``repeats`` samples each, each
-    beside its hand-fused reference (``only`` picks benchmarks: engine, sweep, startup, mlp,
-    and cluster, which runs only when named; ``quick`` shrinks the work for tests).
-
-    >>> result = optbench.bench(baseline="benchmarks/baselines/smoke.csv")  # doctest: +SKIP
-    >>> result.ok, result.failures                                     # doctest: +SKIP
-    """
-    from optbench import suites
-
-    suites.check_suite(suite)
-    suites.import_modules(list(imports))
-
-    def folder() -> Path | None:  # made once the input is known to be good
-        return prepare_folder(out, f"bench-{suite}", results_root) if save else None
-
-    if suite == "perf":
-        return suites.run_perf(
-            make_folder=folder, repeats=repeats, only=only, quick=quick, progress=progress
-        )
-    return suites.run_smoke(
-        make_folder=folder,
-        baseline=baseline,
-        update_baseline=update_baseline,
-        optimizers=optimizers,
-        presets=presets,
-        lr=lr,
-    )
-
-
-def bench_compare(
-    folder_a: str | os.PathLike, folder_b: str | os.PathLike, threshold: float = 1.10
-) -> pd.DataFrame:
-    """Compare two perf folders; rows with ``significant`` True beat the measured noise
-    (non-overlapping min–max ranges and a median change beyond ``threshold``)."""
-    from optbench.suites import perf as pf
-
-    return pf.compare(pf.read_samples(folder_a), pf.read_samples(folder_b), threshold)

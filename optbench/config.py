@@ -127,6 +127,8 @@ def parse_axis(value: object, key: str, where: Where = _nowhere) -> Axis:
         if not n.is_integer() or n < 1:
             raise bad("num must be a whole number >= 1")
         n = int(n)
+        if n > MAX_AXIS:
+            raise bad(f"num={n} values: at most {MAX_AXIS:,} per axis")
         if kind == "log_space":
             if lo <= 0 or hi <= 0:
                 raise bad("log_space end points must be > 0")
@@ -149,6 +151,8 @@ def parse_axis(value: object, key: str, where: Where = _nowhere) -> Axis:
         if ".." in text:
             ends, _, num = text.partition(":")
             lo, _, hi = ends.partition("..")
+            if hi.startswith(".") or ".." in hi:
+                raise bad("a range is LO..HI:N with two dots, e.g. 1e-4..1:13")
             return spaced("log_space", [lo, hi], num or "7")
         parts = text.split(",")
         if any(not part.strip() for part in parts):
@@ -160,6 +164,11 @@ def parse_axis(value: object, key: str, where: Where = _nowhere) -> Axis:
         return tuple(dict.fromkeys(number(item) for item in value))
     return (number(value),)
 
+
+MAX_AXIS = 1_000_000
+"""Values one axis may hold: more is a typo (``num = 1e9``), and would not fit in memory."""
+MAX_RUNS = 1_000_000
+"""Runs one sweep may plan: counted before any is made, so a huge grid fails in a moment."""
 
 LARGEST = {"steps": 10**9, "record_every": 10**9, "seeds": 2**63 - 1, "final_seeds": 2**63 - 1}
 """Upper bounds of whole-number settings (a seed is an int64 inside the engine)."""
@@ -262,19 +271,23 @@ class SweepConfig:
             if key not in SWEEP_KEYS:
                 raise OptbenchError(f"{where(key)}{unknown_name('key', key, SWEEP_KEYS).args[0]}")
         problems = tuple(
-            _located(where, "problems", get_problem, str(p)).label
-            for p in _list(raw.get("problems", DEFAULT_PROBLEM))
+            dict.fromkeys(  # each problem once, however it was spelled
+                _located(where, "problems", get_problem, str(p)).label
+                for p in _list(raw.get("problems", DEFAULT_PROBLEM))
+            )
         )
         if not problems:
             raise OptbenchError(f"{where('problems')}name at least one problem")
         network, models = _network_axes(raw, problems, where)
         per_optimizer, specs = _optimizers(raw, models, where)
-        presets = tuple(str(p) for p in _list(raw.get("preset", "torch")))
+        presets = tuple(dict.fromkeys(str(p) for p in _list(raw.get("preset", "torch"))))
         for preset in presets:
             if preset not in PRESETS:
                 raise OptbenchError(f"{where('preset')}{unknown_name('preset', preset, PRESETS)}")
         axes = _hyper_axes(raw, per_optimizer, specs, problems, presets[0], where)
-        steps = tuple(_whole("steps", v, where) for v in _list(raw.get("steps", DEFAULT_STEPS)))
+        steps = tuple(
+            dict.fromkeys(_whole("steps", v, where) for v in _list(raw.get("steps", DEFAULT_STEPS)))
+        )
         noise = parse_axis(raw.get("noise", 0.0), "noise", where)
         if any(v < 0 for v in noise):
             raise OptbenchError(f"{where('noise')}noise={min(noise)} must be a finite number >= 0")
@@ -302,6 +315,12 @@ class SweepConfig:
             network=network,
             history_rows=history_rows,
         )
+        planned = sweep.run_count()
+        if planned > MAX_RUNS:
+            raise OptbenchError(
+                f"{where('seeds')}the grid makes {planned:,} runs: at most {MAX_RUNS:,} per sweep "
+                "(split it, or use fewer values or seeds)"
+            )
         sweep.points(where)  # resolve every grid point once: impossible values fail now
         return sweep
 
@@ -405,8 +424,13 @@ class SweepConfig:
         return [replace(run, seed=seed) for run in picked for seed in self.final_seeds]
 
     def run_count(self) -> int:
-        """Runs of the grid plus the tuned reruns: what a progress bar counts."""
-        return len(self.expand()) + len(self.cells()) * len(self.final_seeds)
+        """Runs of the grid plus the tuned reruns, counted without making them."""
+        points = sum(
+            math.prod(len(values) for _, values in named_axes) for _, named_axes in self.axes
+        )
+        conditions = len(self.cells()) // len(self.optimizers)  # cells per optimizer
+        grid = conditions * points * len(self.seeds)
+        return grid + conditions * len(self.optimizers) * len(self.final_seeds)
 
     def to_dict(self) -> dict:
         data = asdict(self)
@@ -442,9 +466,9 @@ class SweepConfig:
             )
             count = len(points[(name, self.presets[0])])
             lines.append(f"{name:<10} {count} grid point(s)   {grid or 'defaults'}")
-        lines.append(f"runs       {len(self.expand()):,}")
+        reruns = len(self.cells()) * len(self.final_seeds)
+        lines.append(f"runs       {self.run_count() - reruns:,}")
         if self.tune:
-            reruns = len(self.cells()) * len(self.final_seeds)
             lines[-1] += (
                 f" to tune {', '.join(self.tune)}, then {reruns:,} reruns of the picks on fresh "
                 f"seeds {self.final_seeds[0]}…{self.final_seeds[-1]}"
@@ -569,6 +593,12 @@ def _flatten_network_table(raw: dict[str, object], where: Where) -> dict[str, ob
 def _hidden_axis(value: object) -> tuple[tuple[int, ...], ...]:
     """Architectures: ``64,32`` / ``[64, 32]`` is one (two layers); a list of several
     (``["16", "64x32"]``, ``[[16], [64, 32]]``, or the flag repeated) is an axis."""
+    texts = value if isinstance(value, list | tuple) else [value]
+    for text in texts:
+        if isinstance(text, str) and any(
+            not part.strip() for part in text.replace("x", ",").split(",")
+        ):
+            raise OptbenchError(f"--hidden '{text}': an empty layer size (e.g. --hidden 64,32)")
     if isinstance(value, list | tuple) and any(isinstance(v, list | tuple | str) for v in value):
         if not value:
             raise OptbenchError("hidden = []: name at least one architecture")
@@ -657,6 +687,9 @@ def _route_shared(
     hp = raw.get("hp", {})
     if not isinstance(hp, Mapping):
         raise OptbenchError(f"{where('hp')}hp must be a table of name = value")
+    for key in hp:
+        if key.rpartition(".")[2] == "lr" and "lr" in raw:
+            raise OptbenchError(f"{where('hp')}lr is given twice: as lr (--lr) and as hp.{key}")
     shared.update({key: ("hp", value) for key, value in hp.items()})
     for key, (flag, value) in shared.items():
         target, _, hname = key.rpartition(".")

@@ -72,7 +72,7 @@ def bench(
         return
     if not suite:
         raise InputError("choose --suite smoke or --suite perf (or: optbench bench compare A B)")
-    from optbench import api
+    from optbench import suites
 
     lr: dict[str, float] = {}
     for item in lrs:
@@ -81,7 +81,7 @@ def bench(
             lr[key.strip()] = float(value)
         except ValueError:
             raise InputError(f"--lr {item}: '{value}' is not a number") from None
-    result = api.bench(
+    result = suites.bench(
         suite,
         out=out,
         baseline=baseline,
@@ -169,9 +169,9 @@ def bench_compare(folder_a, folder_b, threshold, show_all) -> None:
     machine's own drift cancels) has min–max ranges over the repeats in A and B that do not
     overlap, and medians that differ by more than --threshold. Change = median B ÷ median A.
     """
-    from optbench import api
+    from optbench import suites
 
-    frame = api.bench_compare(folder_a, folder_b, threshold)
+    frame = suites.bench_compare(folder_a, folder_b, threshold)
     shown = frame if show_all else frame[frame["significant"]]
     if len(shown):
         click.echo(table(shown.drop(columns="significant")) + "\n")

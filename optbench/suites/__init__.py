@@ -221,3 +221,71 @@ def run_perf(
         data["finished_utc"] = utc_now()
         write_manifest(out, data)
     return result
+
+
+def bench(
+    suite: str = "smoke",
+    *,
+    out: str | os.PathLike | None = None,
+    baseline: str | os.PathLike | None = None,
+    update_baseline: bool = False,
+    optimizers: Sequence[str] | None = None,
+    presets: Sequence[str] | None = None,
+    lr: Mapping[str, float] | None = None,
+    imports: Sequence[str] = (),
+    repeats: int = 5,
+    only: Sequence[str] | None = None,
+    quick: bool = False,
+    save: bool = True,
+    progress: Callable[[str], None] | None = None,
+    results_root: str | os.PathLike = "results",
+):
+    """Run a benchmark suite and (by default) write its folder; returns a ``BenchResult``.
+
+    ``suite="smoke"``: every optimizer (or ``optimizers``) × preset on the smoke problems at
+    fixed settings; ``failures`` lists each run that did not converge and, with ``baseline``
+    (a CSV), each metric outside its tolerance. ``update_baseline`` rewrites the rows run in
+    ``baseline`` (default ``benchmarks/baselines/smoke.csv``). ``lr`` sets learning rates for
+    optimizers without smoke settings: ``{"rosenbrock": 0.01, "myopt.beale": 0.1, "": 0.05}``
+    (a problem, an optimizer.problem, or every problem); without one it comes from the
+    baseline, else a search. ``imports`` are modules (or .py files) imported first, so their
+    ``@optbench.register_optimizer`` optimizers exist.
+
+    ``suite="perf"``: throughput, compile and start-up figures, ``repeats`` samples each, each
+    beside its hand-fused reference (``only`` picks benchmarks: engine, sweep, startup, mlp,
+    and cluster, which runs only when named; ``quick`` shrinks the work for tests).
+
+    >>> import optbench
+    >>> result = optbench.bench(baseline="benchmarks/baselines/smoke.csv")  # doctest: +SKIP
+    >>> result.ok, result.failures                                     # doctest: +SKIP
+    """
+    from optbench.results import prepare_folder
+
+    check_suite(suite)
+    import_modules(list(imports))
+
+    def folder() -> Path | None:  # made once the input is known to be good
+        return prepare_folder(out, f"bench-{suite}", results_root) if save else None
+
+    if suite == "perf":
+        return run_perf(
+            make_folder=folder, repeats=repeats, only=only, quick=quick, progress=progress
+        )
+    return run_smoke(
+        make_folder=folder,
+        baseline=baseline,
+        update_baseline=update_baseline,
+        optimizers=optimizers,
+        presets=presets,
+        lr=lr,
+    )
+
+
+def bench_compare(
+    folder_a: str | os.PathLike, folder_b: str | os.PathLike, threshold: float = 1.10
+) -> pd.DataFrame:
+    """Compare two perf folders; rows with ``significant`` True beat the measured noise
+    (non-overlapping min–max ranges and a median change beyond ``threshold``)."""
+    from optbench.suites import perf as pf
+
+    return pf.compare(pf.read_samples(folder_a), pf.read_samples(folder_b), threshold)

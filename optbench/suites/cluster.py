@@ -29,22 +29,22 @@ def workload(quick: bool = False):
 def samples(repeats: int, quick: bool = False) -> list[dict[str, float]]:
     """Per repeat: wall times of the sweep run locally and on the cluster, alternating so drift
     hits both alike, and whether both ended at identical final losses."""
-    import optbench
+    from optbench import api
     from optbench.executors import DaskExecutor
 
     plan = workload(quick)
     runs = len(plan.expand())
     result = []
     with tempfile.TemporaryDirectory() as folder:
-        optbench.sweep(plan, out=f"{folder}/warm", plots=False)  # load the cache first
+        api.sweep(plan, out=f"{folder}/warm", plots=False)  # load the cache first
         executor = DaskExecutor(workers=WORKERS)
         try:
             for i in range(repeats):
                 began = time.perf_counter()
-                local = optbench.sweep(plan, out=f"{folder}/local{i}", plots=False)
+                local = api.sweep(plan, out=f"{folder}/local{i}", plots=False)
                 local_s = time.perf_counter() - began
                 began = time.perf_counter()
-                remote = optbench.sweep(plan, out=f"{folder}/dask{i}", executor="dask",
+                remote = api.sweep(plan, out=f"{folder}/dask{i}", executor="dask",
                                         scheduler=executor.address, plots=False)  # fmt: skip
                 dask_s = time.perf_counter() - began
                 same = np.array_equal(*(_losses(r) for r in (local, remote)), equal_nan=True)

@@ -138,7 +138,7 @@ def sweep_samples(repeats: int, runs_per_axis: int, steps: int) -> list[dict[str
     and whether the engine and the fused kernel ended at identical losses."""
     import numpy as np
 
-    import optbench
+    from optbench import api
     from optbench.engine import run_many
     from optbench.suites.fused import fused_adam_rosenbrock_batch
 
@@ -149,12 +149,12 @@ def sweep_samples(repeats: int, runs_per_axis: int, steps: int) -> list[dict[str
     fused_adam_rosenbrock_batch(lrs[:2], 2, out[:2])  # compile / load from cache
     run_many(configs[:2])
     with tempfile.TemporaryDirectory() as folder:  # first-call imports (analysis, scipy …)
-        optbench.sweep(_sweep_plan(2, 2), out=f"{folder}/warm-up", plots=False)
+        api.sweep(_sweep_plan(2, 2), out=f"{folder}/warm-up", plots=False)
     result = []
     for _ in range(repeats):
         with tempfile.TemporaryDirectory() as folder:
             began = time.perf_counter()
-            optbench.sweep(plan, out=f"{folder}/sweep", plots=False)
+            api.sweep(plan, out=f"{folder}/sweep", plots=False)
             whole = time.perf_counter() - began
         began = time.perf_counter()
         engine_out = run_many(configs)
