@@ -31,7 +31,7 @@ from optbench.results import (
     order_columns,
     prepare_folder,
     read_results,
-    target_column,
+    summary_table,
     utc_now,
     write_csv,
     write_manifest,
@@ -39,8 +39,6 @@ from optbench.results import (
 
 if TYPE_CHECKING:
     import pandas as pd
-
-SUMMARY_TARGET = 1e-3
 
 
 @dataclass
@@ -63,26 +61,6 @@ class Result:
 
             return network_summary(self.runs)
         return summary_table(self.runs)
-
-
-def summary_table(runs: pd.DataFrame) -> pd.DataFrame:
-    """One row per surface run of ``runs.csv``, the columns a reader compares first (CLI and
-    report). Problem and seed columns appear only when they vary.
-    """
-    columns = {
-        "optimizer": "optimizer",
-        "lr": "lr",
-        "final_gap": "final gap",
-        "dist_to_min": "dist to min",
-        target_column(SUMMARY_TARGET): f"steps to {SUMMARY_TARGET:g}",
-        "diverged": "diverged",
-    }
-    table = runs[list(columns)].rename(columns=columns)
-    if runs["seed"].nunique() > 1:
-        table.insert(2, "seed", runs["seed"])
-    if runs["problem"].nunique() > 1:
-        table.insert(0, "problem", runs["problem"])
-    return table
 
 
 def run(
@@ -205,7 +183,7 @@ def run(
                     write_csv(frame, folder / name)
             result.figures = draw_run_figures(runs, history, folder, svg=svg)
         if animate:
-            from optbench.animate import write_animations
+            from optbench.plots.animate import write_animations
 
             result.figures += write_animations(runs, history, folder)
         data["finished_utc"] = utc_now()
@@ -295,7 +273,7 @@ def sweep(
         warnings=notes,
     )
     if plots:
-        from optbench.plots_sweep import draw_sweep_figures
+        from optbench.plots.sweep import draw_sweep_figures
 
         result.figures = draw_sweep_figures(grid_runs, picked, history, folder, svg=svg)
     data["finished_utc"] = utc_now()
@@ -363,7 +341,7 @@ def plot(
         return _plot_sweep(Path(folder), runs, history, svg)
     written = draw_run_figures(runs, history, Path(folder), svg=svg, smoothing=smoothing)
     if animate:
-        from optbench.animate import write_animations
+        from optbench.plots.animate import write_animations
 
         written += write_animations(runs, history, Path(folder))
     return written
@@ -375,7 +353,7 @@ def _plot_sweep(folder: Path, runs: pd.DataFrame, history: pd.DataFrame, svg: bo
     import pandas as pd
 
     from optbench.analysis import CELL, runs_of_picks
-    from optbench.plots_sweep import draw_sweep_figures
+    from optbench.plots.sweep import draw_sweep_figures
     from optbench.results import read_csv_or_error
 
     grid_runs = runs[runs["phase"] == "grid"]
@@ -395,7 +373,7 @@ def _plot_sweep(folder: Path, runs: pd.DataFrame, history: pd.DataFrame, svg: bo
 def report(folder: str | os.PathLike) -> Path:
     """Write ``folder/report.html``: one self-contained page (settings, versions, tables, every
     figure with a caption, divergences) that opens offline in any browser. Returns its path."""
-    from optbench.html_report import write_report
+    from optbench.reporting import write_report
 
     return write_report(folder)
 

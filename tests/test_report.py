@@ -18,7 +18,7 @@ from PIL import Image
 import optbench
 from optbench.cli import cli
 from optbench.errors import OptbenchError
-from optbench.html_report import (
+from optbench.reporting.html import (
     ANIMATION_CAPTION,
     CAPTIONS,
     GENERIC_CAPTION,
