@@ -143,3 +143,23 @@ def test_when_only_the_optimizer_varies_there_is_one_panel(activation_is_an_axis
     named = [named for named, _ in cell_panels(mixed)]
     # the blank activation of a surface is no second value: only the problem is named
     assert named == [{"problem": "xor"}, {"problem": "bowl"}]
+
+
+def test_ecdf_gives_each_varying_setting_a_line_style():
+    from optbench.columns import GAP_TARGETS, target_column
+    from optbench.plots.surfaces import ecdf_figure
+
+    rows = [
+        {"problem": problem, "preset": preset, "noise": 0.0, "steps": 100, "optimizer": name,
+         "seed": 0, **{target_column(t): 10 * (i + 1) for i, t in enumerate(GAP_TARGETS)}}
+        for problem in ("bowl", "beale")
+        for preset in ("torch", "paper")
+        for name in ("sgd", "adam")
+    ]  # fmt: skip
+    runs = pd.DataFrame(rows)
+    lines = ecdf_figure(runs).axes[0].get_lines()
+    styles = {line.get_label(): line.get_linestyle() for line in lines}
+    assert styles == {"sgd, preset=torch": "-", "adam, preset=torch": "-",
+                      "sgd, preset=paper": "--", "adam, preset=paper": "--"}  # fmt: skip
+    one = ecdf_figure(runs[runs["preset"] == "torch"]).axes[0].get_lines()
+    assert [line.get_label() for line in one] == ["sgd", "adam"]  # as before: problems pooled

@@ -16,7 +16,7 @@ import numpy as np
 
 from optbench.analysis import RANK_TARGET, solved_steps
 from optbench.columns import GAP_TARGETS, target_column
-from optbench.plots.panels import cell_panels
+from optbench.plots.panels import cell_columns, cell_panels, varying
 from optbench.plots.style import (
     GAP_FLOOR,
     POINT_STYLE,
@@ -40,6 +40,9 @@ if TYPE_CHECKING:
     from matplotlib.lines import Line2D
 
     from optbench.problems import SurfaceSpec
+
+LINE_STYLES = ("-", "--", ":", "-.")
+"""Settings other than the optimizer, where a figure pools problems into lines (ECDF)."""
 
 
 def run_label(run: pd.Series, vary_seed: bool) -> str:
@@ -234,16 +237,22 @@ def trajectory_grid_figure(runs: pd.DataFrame, history: pd.DataFrame, problem: s
 
 def ecdf_figure(runs: pd.DataFrame) -> Figure:
     """COCO-style ECDF: the fraction of (problem, target, seed) triples an optimizer has
-    solved by each step, for gap targets 1e-1 … 1e-8. Higher and further left is better."""
-    solved = solved_steps(runs, GAP_TARGETS)
+    solved by each step, for gap targets 1e-1 … 1e-8. Higher and further left is better.
+
+    Problems are pooled; any other cell setting that varies gets a line style of its own."""
+    settings = [c for c in varying(runs, cell_columns(runs)) if c not in ("problem", "optimizer")]
     fig, ax = plt.subplots(figsize=(7.2, 4.6))
     horizon = max(int(runs["steps"].max()), 1)
-    for optimizer, group in solved.groupby("optimizer", sort=False):
-        steps = np.sort(group["steps"].to_numpy())
+    styles: dict[tuple, str] = {}
+    for key, rows in runs.groupby(["optimizer", *settings], sort=False, dropna=False):
+        optimizer, *values = key
+        style = styles.setdefault(tuple(values), LINE_STYLES[len(styles) % len(LINE_STYLES)])
+        steps = np.sort(solved_steps(rows, GAP_TARGETS)["steps"].to_numpy())
         reached = steps[np.isfinite(steps)]
         x = np.concatenate([[1], np.maximum(reached, 1), [horizon]])
         y = np.concatenate([[0], np.arange(1, reached.size + 1), [reached.size]]) / steps.size
-        ax.step(x, y, where="post", color=color_for(optimizer), lw=1.8, label=optimizer)
+        label = ", ".join([optimizer, *(f"{c}={v}" for c, v in zip(settings, values, strict=True))])
+        ax.step(x, y, where="post", color=color_for(optimizer), lw=1.8, ls=style, label=label)
     ax.set_xscale("log")
     ax.set_ylim(0, 1.02)
     ax.set_xlabel("steps (updates, log scale)")
@@ -295,8 +304,6 @@ def draw_sweep_figures(
 ) -> list[Path]:
     """A trajectory grid per surface, the ECDF and the performance profile of the picked runs
     (gap targets exist on surfaces only). ``many_problems``: name the grids by problem."""
-    from optbench.plots.panels import cell_columns
-
     written: list[Path] = []
     for problem in dict.fromkeys(picked["problem"]):
         suffix = f"-{problem.replace(':', '_')}" if many_problems else ""
