@@ -23,6 +23,7 @@ from optbench.problems.surface_values import grid_values as numpy_values
 
 ROOT = Path(__file__).resolve().parent.parent
 ENGINES = ("numba", "optbench.engine", "optbench.network_engine", "optbench._jit")
+ENGINES += ("optbench.optimizers.kernels",)
 
 
 @pytest.fixture(scope="module")
@@ -64,6 +65,26 @@ print(json.dumps(sorted(p.name for p in written)))
     expected = {"trajectories.png", "loss.png", "trajectories.gif", "curves.png"}
     expected |= {"boundaries.png", "tuned_loss.png", "trajectory_grid-bowl.png", "ecdf.png"}
     assert expected | {"report.html"} <= names
+
+
+def test_figure_and_report_sources_import_no_engine_and_not_the_api():
+    """Not even lazily inside a function: the modules' every import statement is checked."""
+    import ast
+
+    forbidden = (*ENGINES, "optbench.api", "optbench.problems.surface_kernels")
+    forbidden += ("optbench.problems.mlp_kernels",)
+    sources = [*(ROOT / "optbench" / "plots").glob("*.py")]
+    sources += [*(ROOT / "optbench" / "reporting").glob("*.py")]
+    for source in sources:
+        for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [f"{node.module}.{alias.name}" for alias in node.names]
+            else:
+                continue
+            bad = [n for n in names if n.startswith(forbidden)]
+            assert not bad, f"{source.name} imports {bad}"
 
 
 def test_numpy_contour_matches_the_jitted_kernels():

@@ -61,7 +61,10 @@ def _surface_for(runs: pd.DataFrame) -> SurfaceSpec:
     return get_problem(str(problems[0]))
 
 
-def plot_window(surface, runs: pd.DataFrame) -> tuple[tuple[float, float], tuple[float, float]]:
+Window = tuple[tuple[float, float], tuple[float, float]]
+
+
+def plot_window(surface: SurfaceSpec, runs: pd.DataFrame) -> Window:
     """The surface's plotting window, widened to include every start point."""
     (x0, x1), (y0, y1) = surface.window
     starts = runs[["start_x", "start_y"]].to_numpy()
@@ -71,7 +74,7 @@ def plot_window(surface, runs: pd.DataFrame) -> tuple[tuple[float, float], tuple
     )
 
 
-def draw_surface(ax, surface, window, colorbar: bool = True):
+def draw_surface(ax: Axes, surface: SurfaceSpec, window: Window, colorbar: bool = True) -> None:
     """Log-spaced filled contours of f − f* (f − min f when f* is unknown) over ``window``."""
     (x0, x1), (y0, y1) = window
     xs = np.linspace(x0, x1, 400)
