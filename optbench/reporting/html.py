@@ -265,10 +265,15 @@ BEST_COLUMNS = {
 
 
 def _best_view(frame: pd.DataFrame) -> pd.DataFrame:
+    """The columns worth comparing; a cell setting that does not vary is said once, in the
+    settings above, so it is dropped (blank network settings of surfaces included)."""
+    from optbench.analysis import CELL
+
     keep = [c for c in BEST_COLUMNS if c in frame.columns]
-    keep = [c for c in keep if c not in ("preset", "noise", "steps") or frame[c].nunique() > 1]
     detail = ("hp_", "log10_gap_", "final_gap_mean", "final_gap_ci_")  # in the CSV, not the page
     keep += [c for c in frame.columns if c not in BEST_COLUMNS and not c.startswith(detail)]
+    settings = set(CELL) - {"problem", "optimizer"}
+    keep = [c for c in keep if c not in settings or frame[c].nunique() > 1]
     return frame[keep].rename(columns=BEST_COLUMNS)
 
 
