@@ -26,7 +26,7 @@ from optbench.results import (
     order_columns,
     prepare_folder,
     read_results,
-    target_column,
+    summary_table,
     utc_now,
     write_csv,
     write_manifest,
@@ -35,8 +35,6 @@ from optbench.settings import EXECUTION
 
 if TYPE_CHECKING:
     import pandas as pd
-
-SUMMARY_TARGET = 1e-3
 
 
 @dataclass
@@ -71,26 +69,6 @@ class Result:
             return []
         names = ", ".join(f"{r.optimizer} (step {r.diverged_step})" for r in diverged.itertuples())
         return [f"diverged: {names}"]
-
-
-def summary_table(runs: pd.DataFrame) -> pd.DataFrame:
-    """One row per surface run of ``runs.csv``, the columns a reader compares first (CLI and
-    report). Problem and seed columns appear only when they vary.
-    """
-    columns = {
-        "optimizer": "optimizer",
-        "lr": "lr",
-        "final_gap": "final gap",
-        "dist_to_min": "dist to min",
-        target_column(SUMMARY_TARGET): f"steps to {SUMMARY_TARGET:g}",
-        "diverged": "diverged",
-    }
-    table = runs[list(columns)].rename(columns=columns)
-    if runs["seed"].nunique() > 1:
-        table.insert(2, "seed", runs["seed"])
-    if runs["problem"].nunique() > 1:
-        table.insert(0, "problem", runs["problem"])
-    return table
 
 
 def _settings_documented(command: str) -> Callable:
@@ -195,7 +173,7 @@ def run(
                     write_csv(frame, folder / name)
             result.figures = draw_run_figures(runs, history, folder, svg=svg)
         if animate:
-            from optbench.animate import write_animations
+            from optbench.plots.animate import write_animations
 
             result.figures += write_animations(runs, history, folder)
         data["finished_utc"] = utc_now()
@@ -299,7 +277,7 @@ def sweep(
         warnings=notes,
     )
     if plots:
-        from optbench.plots_sweep import draw_sweep_figures
+        from optbench.plots.sweep import draw_sweep_figures
 
         result.figures = draw_sweep_figures(grid_runs, picked, history, folder, svg=svg)
     data["finished_utc"] = utc_now()
@@ -369,7 +347,7 @@ def plot(
         return _plot_sweep(Path(folder), runs, history, svg)
     written = draw_run_figures(runs, history, Path(folder), svg=svg, smoothing=smoothing)
     if animate:
-        from optbench.animate import write_animations
+        from optbench.plots.animate import write_animations
 
         written += write_animations(runs, history, Path(folder))
     return written
@@ -381,7 +359,7 @@ def _plot_sweep(folder: Path, runs: pd.DataFrame, history: pd.DataFrame, svg: bo
     import pandas as pd
 
     from optbench.analysis import cell_columns, runs_of_picks
-    from optbench.plots_sweep import draw_sweep_figures
+    from optbench.plots.sweep import draw_sweep_figures
     from optbench.results import read_csv_or_error
 
     grid_runs = runs[runs["phase"] == "grid"]
@@ -401,7 +379,7 @@ def _plot_sweep(folder: Path, runs: pd.DataFrame, history: pd.DataFrame, svg: bo
 def report(folder: str | os.PathLike) -> Path:
     """Write ``folder/report.html``: one self-contained page (settings, versions, tables, every
     figure with a caption, divergences) that opens offline in any browser. Returns its path."""
-    from optbench.html_report import write_report
+    from optbench.reporting import write_report
 
     return write_report(folder)
 

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from optbench.engine import BatchOutput
 
 SCHEMA_VERSION = 1
+SUMMARY_TARGET = 1e-3
 
 
 def utc_now() -> str:
@@ -192,6 +193,26 @@ def order_columns(runs: pd.DataFrame) -> pd.DataFrame:
     hp.sort(key=lambda c: runs.index.get_loc(runs[c].first_valid_index()))
     rest = [c for c in runs.columns if c not in head and c not in hp]
     return runs[head + hp + rest]
+
+
+def summary_table(runs: pd.DataFrame) -> pd.DataFrame:
+    """One row per surface run of ``runs.csv``, the columns a reader compares first (CLI and
+    report). Problem and seed columns appear only when they vary.
+    """
+    columns = {
+        "optimizer": "optimizer",
+        "lr": "lr",
+        "final_gap": "final gap",
+        "dist_to_min": "dist to min",
+        target_column(SUMMARY_TARGET): f"steps to {SUMMARY_TARGET:g}",
+        "diverged": "diverged",
+    }
+    table = runs[list(columns)].rename(columns=columns)
+    if runs["seed"].nunique() > 1:
+        table.insert(2, "seed", runs["seed"])
+    if runs["problem"].nunique() > 1:
+        table.insert(0, "problem", runs["problem"])
+    return table
 
 
 def history_frame(configs: Sequence[RunConfig], out: BatchOutput) -> pd.DataFrame:

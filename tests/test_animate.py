@@ -11,10 +11,10 @@ from hypothesis import strategies as st
 from PIL import Image, ImageSequence
 
 import optbench
-from optbench import animate
-from optbench.animate import MAX_FRAMES, frame_steps, trajectories_animation, write_animations
 from optbench.cli import cli
 from optbench.errors import OptbenchError
+from optbench.plots import animate
+from optbench.plots.animate import MAX_FRAMES, frame_steps, trajectories_animation, write_animations
 from optbench.results import read_results
 
 

@@ -116,11 +116,13 @@ def test_entry_point_plugins_are_discovered(clean_registry, tmp_path, monkeypatc
 
 
 def test_a_spec_carries_its_colour_and_learning_rates(clean_registry):
-    from optbench.plots import color_for
+    from optbench.plots.style import color_for
     from optbench.problems import get_problem
 
-    for name, spec in optbench.all_optimizers().items():
-        assert spec.color == color_for(name)  # the colour the figures draw it in
+    builtins = {n: s.color for n, s in optbench.all_optimizers().items()}
+    assert len(set(builtins.values())) == len(builtins)  # one colour each, told apart
+    assert builtins["adam"] == color_for("adam") == "#D62728"  # the colour every figure uses
+    assert color_for("gone") in registry.FALLBACK_COLORS  # an old folder's unregistered name
     assert optbench.get_optimizer("adadelta").smoke_lr_for("bowl", "keras") == 1.5
     assert optbench.get_optimizer("adadelta").smoke_lr_for("bowl", "torch") == 1.0
     assert optbench.get_optimizer("sgd").suggested_lr(get_problem("xor")) == 1.0

@@ -18,7 +18,7 @@ from PIL import Image
 import optbench
 from optbench.cli import cli
 from optbench.errors import OptbenchError
-from optbench.html_report import (
+from optbench.reporting.html import (
     ANIMATION_CAPTION,
     CAPTIONS,
     GENERIC_CAPTION,
@@ -328,3 +328,18 @@ def test_report_renders_in_headless_chromium(page, folder, tmp_path):
     assert len(colors) > 200  # text, tables and figures, not a blank or error page
     assert 0.05 < 1 - white / (320 * 500) < 0.9
     assert shot.stat().st_size > 50_000
+
+
+def test_best_view_drops_the_cell_settings_that_do_not_vary(monkeypatch):
+    from optbench import analysis
+    from optbench.reporting.html import _best_view
+
+    monkeypatch.setattr(analysis, "CELL", [*analysis.CELL, "activation", "hidden"])
+    best = pd.DataFrame(
+        {"problem": ["xor", "xor", "bowl"], "preset": "torch", "noise": 0.0, "steps": 40,
+         "optimizer": ["sgd", "sgd", "adam"], "activation": ["relu", "tanh", None],
+         "hidden": [4.0, 4.0, None], "lr": 0.1, "final_gap_median": 1.0}
+    )  # fmt: skip
+    assert list(_best_view(best).columns) == [
+        "problem", "optimizer", "lr", "median gap", "activation"
+    ]  # fmt: skip

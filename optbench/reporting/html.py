@@ -6,9 +6,6 @@ recomputed. The page makes no outside request — figures are base64 data URIs, 
 inline, there is no script and no web font — so it opens offline in any browser, survives being
 mailed or attached to an issue, and prints with no figure split across pages. Every piece of
 text taken from the folder is escaped.
-
-(The module is not called ``report.py``: ``optbench.report`` is the API function, and importing
-a submodule of that name would replace the function on the package.)
 """
 
 from __future__ import annotations
@@ -17,12 +14,13 @@ import base64
 import html
 import json
 import os
-import string
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from optbench.errors import OptbenchError
+from optbench.plots import families, family_module
+from optbench.reporting.template import PAGE, STYLE
 from optbench.results import (
     HISTORY_CSV,
     MANIFEST_JSON,
@@ -91,80 +89,6 @@ ANIMATION_CAPTION = (
 )
 IMAGE_TYPES = {".png": "image/png", ".gif": "image/gif"}
 TABLE_ORDER = ("best", "rank")  # best.csv first, then ranking tables, then the rest by name
-
-STYLE = """
-:root { --ink: #1d1d1f; --muted: #5b6068; --rule: #d9dce1; --band: #f4f6f8; --bad: #fdecea; }
-* { box-sizing: border-box; }
-body { margin: 0; color: var(--ink); background: #fff; line-height: 1.45;
-  font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial,
-  sans-serif; }
-main { max-width: 1240px; margin: 0 auto; padding: 24px 28px 48px; }
-h1 { font-size: 1.6em; margin: 0 0 4px; }
-h2 { font-size: 1.25em; margin: 32px 0 10px; padding-bottom: 4px;
-  border-bottom: 2px solid var(--rule); }
-h3 { font-size: 1.02em; margin: 18px 0 6px; }
-p, li { max-width: 80ch; }
-.lede { color: var(--muted); margin: 0 0 10px; max-width: none; }
-nav { margin: 8px 0 0; font-size: 0.93em; }
-nav a { margin-right: 14px; color: #0b5cad; text-decoration: none; }
-code, .mono { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace;
-  font-size: 0.92em; }
-.columns { display: grid; grid-template-columns: repeat(auto-fit, minmax(420px, 1fr));
-  gap: 8px 32px; align-items: start; }
-.scroll { overflow-x: auto; max-width: 100%; }
-table { border-collapse: collapse; margin: 4px 0 8px; font-size: 0.9em; }
-th, td { padding: 3px 10px; border-bottom: 1px solid var(--rule); text-align: left;
-  vertical-align: top; }
-thead th { background: var(--band); border-bottom: 2px solid var(--rule); white-space: nowrap; }
-tbody tr:nth-child(even) td { background: #fafbfc; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-tr.diverged td { background: var(--bad) !important; }
-table.facts th { background: none; font-weight: 600; white-space: nowrap; color: var(--muted);
-  border-bottom: 1px solid var(--rule); }
-.note { color: var(--muted); font-size: 0.88em; margin: 2px 0 10px; }
-.figures { display: grid; grid-template-columns: repeat(auto-fit, minmax(540px, 1fr));
-  gap: 24px; }
-figure { margin: 0; padding: 12px; border: 1px solid var(--rule); border-radius: 6px; }
-figure img { display: block; max-width: 100%; height: auto; margin: 0 auto; }
-figcaption { margin-top: 8px; font-size: 0.9em; }
-figcaption b { font-family: ui-monospace, Menlo, Consolas, monospace; font-weight: 600; }
-.ok { color: #1a7f37; }
-footer { margin-top: 40px; color: var(--muted); font-size: 0.85em; }
-@media print {
-  @page { size: A4; margin: 14mm 12mm; }
-  body { font-size: 10pt; }
-  main { max-width: none; padding: 0; }
-  nav { display: none; }
-  h2, h3 { break-after: avoid; page-break-after: avoid; }
-  .figures { display: block; }
-  figure { break-inside: avoid; page-break-inside: avoid; margin: 0 0 12px; border: none;
-    padding: 0; }
-  figure img { max-height: 11.5cm; width: auto; }  /* two figures to an A4 page */
-  .scroll { overflow: visible; }
-  thead { display: table-header-group; }
-  tr { break-inside: avoid; page-break-inside: avoid; }
-  a { color: inherit; text-decoration: none; }
-}
-"""
-
-PAGE = string.Template(
-    """<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="generator" content="optbench $version">
-<title>$title</title>
-<style>$style</style>
-</head>
-<body>
-<main>
-$body
-</main>
-</body>
-</html>
-"""
-)
 
 
 def esc(value: Any) -> str:
@@ -341,10 +265,15 @@ BEST_COLUMNS = {
 
 
 def _best_view(frame: pd.DataFrame) -> pd.DataFrame:
+    """The columns worth comparing; a cell setting that does not vary is said once, in the
+    settings above, so it is dropped (blank network settings of surfaces included)."""
+    from optbench.analysis import CELL
+
     keep = [c for c in BEST_COLUMNS if c in frame.columns]
-    keep = [c for c in keep if c not in ("preset", "noise", "steps") or frame[c].nunique() > 1]
     detail = ("hp_", "log10_gap_", "final_gap_mean", "final_gap_ci_")  # in the CSV, not the page
     keep += [c for c in frame.columns if c not in BEST_COLUMNS and not c.startswith(detail)]
+    settings = set(CELL) - {"problem", "optimizer"}
+    keep = [c for c in keep if c not in settings or frame[c].nunique() > 1]
     return frame[keep].rename(columns=BEST_COLUMNS)
 
 
@@ -360,10 +289,8 @@ def _flatten(run: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _results_section(folder: Path, runs: pd.DataFrame) -> str:
-    """Tables the folder holds (best.csv, rankings, …) first, then every run's summary."""
-    from optbench.api import summary_table
-    from optbench.network_results import network_summary
-
+    """Tables the folder holds (best.csv, rankings, …) first, then every run's summary: one
+    table per problem family, in the columns that family's module picks."""
     parts = ["<section id='results'><h2>Results</h2>"]
     for path in _extra_tables(folder):
         try:
@@ -374,9 +301,11 @@ def _results_section(folder: Path, runs: pd.DataFrame) -> str:
         except OptbenchError as exc:
             table = f"<p class='note'>{esc(exc)}</p>"
         parts.append(f"<h3>{esc(path.name)}</h3>{table}")
-    surfaces = "dist_to_min" in runs.columns
-    table = _frame_table(summary_table(runs) if surfaces else network_summary(runs), RUNS_CSV)
-    parts.append(f"<h3>Every run ({RUNS_CSV})</h3>{table}")
+    by_family = list(runs.groupby(families(runs), sort=False))
+    for family, rows in by_family:
+        table = _frame_table(family_module(str(family)).summary_table(rows), RUNS_CSV)
+        which = "run" if len(by_family) == 1 else f"{family} run"
+        parts.append(f"<h3>Every {esc(which)} ({RUNS_CSV})</h3>{table}")
     parts.append("</section>")
     return "".join(parts)
 

@@ -2,7 +2,7 @@
 
 Drawn from the frames results.py wrote (like every figure, so ``optbench plot DIR --animate``
 redraws it without recomputing), over the very background of the static trajectory figure
-(``plots.contour_axes``), with matplotlib's PillowWriter: Pillow comes with matplotlib, so no
+(``surfaces.contour_axes``), with matplotlib's PillowWriter: Pillow comes with matplotlib, so no
 ffmpeg or ImageMagick is needed.
 """
 
@@ -11,9 +11,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.animation import PillowWriter
 
 from optbench.errors import OptbenchError
+from optbench.plots import per_problem
+from optbench.plots.style import POINT_STYLE, color_for
+from optbench.plots.surfaces import contour_axes, draw_landmarks, draw_path, run_label
+from optbench.results import atomic_path
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -59,19 +65,6 @@ def trajectories_animation(
     marker on its current point (an X once the run has diverged). The legend is placed once,
     against the complete paths, so it never jumps from frame to frame.
     """
-    import matplotlib.pyplot as plt
-    from matplotlib.animation import PillowWriter
-
-    from optbench.plots import (
-        POINT_STYLE,
-        color_for,
-        contour_axes,
-        draw_landmarks,
-        draw_path,
-        run_label,
-    )
-    from optbench.results import atomic_path
-
     fig, ax, surface = contour_axes(runs)
     vary_seed = runs["seed"].nunique() > 1
     tracks = []
@@ -149,8 +142,6 @@ def _paint_background_once(fig: Figure, moving: list[Artist]) -> None:
 
 def write_animations(runs: pd.DataFrame, history: pd.DataFrame, folder: Path) -> list[Path]:
     """``trajectories.gif`` (one per problem, named like the PNGs) in a run folder."""
-    from optbench.plots import per_problem
-
     if not {"x", "y"} <= set(history.columns):
         raise OptbenchError("--animate draws paths on 2-D surfaces; this folder has none")
     return [

@@ -7,12 +7,11 @@
 - ``weight_path``: one panel per optimizer with its parameter path projected on the two
   principal directions of that path, over the training loss on that plane.
 
-Each function takes frames and returns a Figure; ``plots.save_figure`` writes and closes.
+Each function takes frames and returns a Figure; ``style.save_figure`` writes and closes.
 """
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,7 +19,9 @@ import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 
-from optbench.plots import color_for, save_figure
+from optbench.columns import BOUNDARY_CSV, DATA_CSV, LANDSCAPE_CSV, WEIGHT_PATH_CSV
+from optbench.network_results import network_summary as summary_table  # noqa: F401 (the report)
+from optbench.plots.style import color_for, median_band, panel_grid, save_figure, setting_label
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -65,9 +66,7 @@ def curves_figure(runs: pd.DataFrame, history: pd.DataFrame, smoothing: float = 
     for (optimizer, lr), group in merged.groupby(["optimizer", "lr"], sort=False):
         color = color_for(optimizer)
         sub = runs[(runs["optimizer"] == optimizer) & (runs["lr"] == lr)]
-        label = f"{optimizer}  lr={lr:g}"
-        if sub["diverged"].any():
-            label += f"  ({int(sub['diverged'].sum())}/{len(sub)} diverged)"
+        label = setting_label(optimizer, lr, sub)
         perceptron = (sub["model"] == "perceptron").all()
         loss_floor = None if perceptron else LOSS_FLOOR
         for ax, column, floor in ((ax_loss, "loss", loss_floor), (ax_acc, "test_accuracy", None)):
@@ -77,12 +76,7 @@ def curves_figure(runs: pd.DataFrame, history: pd.DataFrame, smoothing: float = 
             table = table.apply(lambda c: smooth(c.to_numpy(), smoothing), raw=False)
             if floor is not None:
                 table = table.clip(lower=floor)
-            epochs = table.index.to_numpy()
-            ax.plot(epochs, table.median(axis=1), color=color, lw=1.8, label=label)
-            if table.shape[1] > 1:
-                ax.fill_between(
-                    epochs, table.min(axis=1), table.max(axis=1), color=color, alpha=0.2, lw=0
-                )
+            median_band(ax, table, color, label)
     if (runs["model"] == "perceptron").all():  # its loss is the 0/1 error: a fraction
         ax_loss.set_ylim(-0.02, 1.02)
         ax_loss.set_ylabel("training error (fraction of rows wrong)")
@@ -105,21 +99,10 @@ def curves_figure(runs: pd.DataFrame, history: pd.DataFrame, smoothing: float = 
     return fig
 
 
-def _panels(n: int, width: float = 4.0, height: float = 3.8):
-    cols = min(n, 3)
-    rows = math.ceil(n / cols)
-    fig, axes = plt.subplots(
-        rows, cols, figsize=(width * cols, height * rows), squeeze=False, constrained_layout=True
-    )
-    for ax in axes.flat[n:]:
-        ax.set_visible(False)
-    return fig, axes.flat[:n]
-
-
 def boundaries_figure(runs: pd.DataFrame, boundary: pd.DataFrame, data: pd.DataFrame) -> Figure:
     """Decision regions of each optimizer's trained model over the data (2-D data sets)."""
     shown = [rid for rid in runs["run_id"] if rid in set(boundary["run_id"])]
-    fig, axes = _panels(len(shown))
+    fig, axes = panel_grid(len(shown), 4.0, 3.8, constrained=True)
     classes = int(max(data["label"].max(), boundary["pred"].max())) + 1
     palette = CLASS_COLORS[:classes]
     cmap = matplotlib.colors.ListedColormap(palette)
@@ -186,7 +169,7 @@ def weight_path_figure(runs: pd.DataFrame, walk: pd.DataFrame, plane: pd.DataFra
     """Each optimizer's parameter path on the plane of its two principal directions, over the
     training loss on that plane (log-spaced contour levels)."""
     shown = [rid for rid in runs["run_id"] if rid in set(walk["run_id"])]
-    fig, axes = _panels(len(shown), width=4.3, height=3.9)
+    fig, axes = panel_grid(len(shown), 4.3, 3.9, constrained=True)
     for ax, run_id in zip(axes, shown, strict=True):
         run = runs[runs["run_id"] == run_id].iloc[0]
         color = color_for(run["optimizer"])
@@ -238,7 +221,7 @@ def weight_path_figure(runs: pd.DataFrame, walk: pd.DataFrame, plane: pd.DataFra
     return fig
 
 
-def draw_network_figures(
+def draw_run_figures(
     runs: pd.DataFrame,
     history: pd.DataFrame,
     folder: Path,
@@ -248,8 +231,6 @@ def draw_network_figures(
 ) -> list[Path]:
     """The standard figures of a network run folder (those whose frames exist)."""
     import pandas as pd
-
-    from optbench.network_results import BOUNDARY_CSV, DATA_CSV, LANDSCAPE_CSV, WEIGHT_PATH_CSV
 
     written = save_figure(
         curves_figure(runs, history, smoothing), folder / f"curves{suffix}.png", svg
@@ -273,3 +254,14 @@ def draw_network_figures(
             weight_path_figure(runs, walk, plane), folder / f"weight_path{suffix}.png", svg
         )
     return written
+
+
+def draw_sweep_figures(
+    picked: pd.DataFrame,
+    history: pd.DataFrame,
+    folder: Path,
+    svg: bool = False,
+    many_problems: bool = False,
+) -> list[Path]:
+    """None yet: a sweep's network runs appear in its shared figures (``plots.sweep``) only."""
+    return []

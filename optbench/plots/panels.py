@@ -1,0 +1,41 @@
+"""Which panels a sweep's frame splits into: one per combination of the cell columns it holds.
+
+Every setting that defines a cell (``analysis.CELL``: problem, conditions, and whatever else a
+sweep can vary) is either a panel of its own or drawn by colour (the optimizer), so two
+different settings are never drawn as one line. Titles name only what varies.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from optbench import analysis
+
+
+def cell_columns(frame: pd.DataFrame) -> list[str]:
+    """The cell columns ``frame`` has, in cell order (read at call time: the cell may grow)."""
+    return [c for c in analysis.CELL if c in frame.columns]
+
+
+def varying(frame: pd.DataFrame, columns: list[str]) -> list[str]:
+    """Those of ``columns`` that take more than one value in ``frame`` (missing ones ignored:
+    a network setting is blank on a surface's rows)."""
+    return [c for c in columns if frame[c].nunique(dropna=True) > 1]
+
+
+def cell_panels(
+    frame: pd.DataFrame, first: str | None = None
+) -> list[tuple[dict[str, Any], pd.DataFrame]]:
+    """(the varying settings by name, the rows) per combination of cell columns, in order of
+    first appearance. The optimizer is left to the lines unless ``first`` names it."""
+    keys = [c for c in cell_columns(frame) if c != "optimizer"]
+    if first is not None:
+        keys = [first, *(k for k in keys if k != first)]
+    shown = set(varying(frame, keys)) | {first}
+    panels = []
+    for key, rows in frame.groupby(keys, sort=False, dropna=False):
+        named = {c: v for c, v in zip(keys, key, strict=True) if c in shown and pd.notna(v)}
+        panels.append((named, rows))
+    return panels

@@ -1,0 +1,114 @@
+"""The look every figure shares: backend, fonts, one colour per optimizer, scales, saving.
+
+Kept in one module so that a run's, a network's and a sweep's figures read alike and a reader
+learns the legend once.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import matplotlib
+
+matplotlib.use("Agg")  # headless: figures are files, never windows
+
+import matplotlib.pyplot as plt
+
+from optbench.results import atomic_path
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+# One colour per built-in optimizer, in teaching order; colour-blind-aware where it matters most
+# (sgd, momentum, adagrad, rmsprop, adam are the classic five and get the most distinct hues).
+GAP_FLOOR = 1e-16  # gaps below this (or rounding negatives) are drawn at the floor
+POINT_STYLE = {"ms": 9, "mec": "black", "mew": 0.8, "zorder": 5}  # where a path ends (or is)
+
+plt.rcParams.update(
+    {
+        "figure.dpi": 110,
+        "font.size": 11,
+        "axes.titlesize": 12,
+        "axes.labelsize": 11,
+        "legend.fontsize": 9,
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+    }
+)
+
+
+def color_for(optimizer: str) -> str:
+    """The optimizer's colour in every figure: its spec's ``color`` (set where it is
+    registered); a name no longer registered (an old folder) gets the spec's own fallback.
+
+    The only place a figure asks for a colour, so one change recolours all."""
+    from optbench.optimizers import all_optimizers
+    from optbench.optimizers.registry import FALLBACK_COLORS
+
+    spec = all_optimizers().get(optimizer)
+    if spec is not None:
+        return spec.color
+    return FALLBACK_COLORS[sum(map(ord, optimizer)) % len(FALLBACK_COLORS)]
+
+
+def save_figure(fig: Figure, path: Path, svg: bool = False) -> list[Path]:
+    """Write ``fig`` as PNG (and SVG) atomically, then close it. Returns the files written."""
+    written = []
+    try:
+        for suffix in (".png", ".svg") if svg else (".png",):
+            target = path.with_suffix(suffix)
+            with atomic_path(target) as tmp:
+                fig.savefig(
+                    tmp,
+                    metadata={"Software": None} if suffix == ".png" else {"Date": None},
+                    bbox_inches="tight",
+                )
+            written.append(target)
+    finally:
+        plt.close(fig)  # also when saving failed: a long notebook session must not leak figures
+    return written
+
+
+def setting_label(optimizer: str, lr: float, runs: pd.DataFrame) -> str:
+    """``adam  lr=0.1``, with how many of ``runs`` (its seeds) diverged when any did."""
+    label = f"{optimizer}  lr={lr:g}"
+    if runs["diverged"].any():
+        label += f"  ({int(runs['diverged'].sum())}/{len(runs)} diverged)"
+    return label
+
+
+def median_band(ax: Axes, table: pd.DataFrame, color: str, label: str | None, lw: float = 1.8,
+                alpha: float = 0.2) -> None:  # fmt: skip
+    """One setting's curve from a (x × seed) table: the median line, the min–max band over
+    seeds when there are several."""
+    x = table.index.to_numpy()
+    ax.plot(x, table.median(axis=1, skipna=True).to_numpy(), color=color, lw=lw, label=label)
+    if table.shape[1] > 1:
+        ax.fill_between(x, table.min(axis=1), table.max(axis=1), color=color, alpha=alpha, lw=0)
+
+
+def curve_scale(panel: pd.DataFrame) -> tuple[str, str, str, str]:
+    """(x column, y column, y scale, what y is) for loss curves: the gap to f* on a log scale
+    on a surface with a known minimum, the training loss per epoch (log) on a network, the raw
+    loss on a symlog scale otherwise (a surface unbounded below goes negative)."""
+    if "epoch" in panel and panel["epoch"].notna().any():
+        return "epoch", "loss", "log", "training loss"
+    if "gap" in panel and panel["gap"].notna().any():
+        return "step", "gap", "log", "f − f*"
+    return "step", "loss", "symlog", "f"
+
+
+def panel_grid(n: int, width: float, height: float, cols: int | None = None,
+               constrained: bool = False) -> tuple[Figure, list[Axes]]:  # fmt: skip
+    """``n`` panels in rows of ``cols`` (at most 3 by default); unused cells hidden."""
+    cols = cols or min(n, 3)
+    rows = math.ceil(n / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(width * cols, height * rows), squeeze=False,
+                             constrained_layout=constrained)  # fmt: skip
+    for ax in axes.flat[n:]:
+        ax.set_visible(False)
+    return fig, list(axes.flat[:n])

@@ -1,0 +1,318 @@
+"""Figures of the 2-D surface family: paths over contours, the gap against step, and a sweep's
+surface-only figures (trajectory grid, ECDF, performance profile).
+
+Every function takes frames (what results wrote) and returns a Figure; the contour is evaluated
+in plain numpy (``problems.surface_values``), so redrawing needs no compiler.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+
+from optbench.analysis import RANK_TARGET, solved_steps
+from optbench.columns import GAP_TARGETS, target_column
+from optbench.plots.panels import cell_columns, cell_panels, varying
+from optbench.plots.style import (
+    GAP_FLOOR,
+    POINT_STYLE,
+    color_for,
+    curve_scale,
+    median_band,
+    panel_grid,
+    save_figure,
+    setting_label,
+)
+from optbench.problems import get_problem
+from optbench.problems.surface_values import grid_values
+from optbench.results import summary_table  # noqa: F401 (the family's table of every run)
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    import pandas as pd
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+
+    from optbench.problems import SurfaceSpec
+
+LINE_STYLES = ("-", "--", ":", "-.")
+"""Settings other than the optimizer, where a figure pools problems into lines (ECDF)."""
+
+
+def run_label(run: pd.Series, vary_seed: bool) -> str:
+    label = f"{run['optimizer']}  lr={run['lr']:g}"
+    if vary_seed:
+        label += f"  seed {run['seed']}"
+    if bool(run["diverged"]):
+        label += f"  (diverged at step {int(run['diverged_step'])})"
+    return label
+
+
+def _surface_for(runs: pd.DataFrame) -> SurfaceSpec:
+    problems = runs["problem"].unique()
+    if len(problems) != 1:
+        raise ValueError(f"one problem per figure, got {list(problems)}")
+    return get_problem(str(problems[0]))
+
+
+Window = tuple[tuple[float, float], tuple[float, float]]
+
+
+def plot_window(surface: SurfaceSpec, runs: pd.DataFrame) -> Window:
+    """The surface's plotting window, widened to include every start point."""
+    (x0, x1), (y0, y1) = surface.window
+    starts = runs[["start_x", "start_y"]].to_numpy()
+    return (
+        (min(x0, starts[:, 0].min()), max(x1, starts[:, 0].max())),
+        (min(y0, starts[:, 1].min()), max(y1, starts[:, 1].max())),
+    )
+
+
+def draw_surface(ax: Axes, surface: SurfaceSpec, window: Window, colorbar: bool = True) -> None:
+    """Log-spaced filled contours of f − f* (f − min f when f* is unknown) over ``window``."""
+    (x0, x1), (y0, y1) = window
+    xs = np.linspace(x0, x1, 400)
+    ys = np.linspace(y0, y1, 400)
+    z = grid_values(surface, xs, ys)
+    height = z - (surface.fstar if surface.fstar is not None else z.min())
+    positive = height[height > 0]
+    lo = max(positive.min(), positive.max() * 1e-9) if positive.size else 1e-12
+    levels = np.geomspace(lo, height.max(), 18)
+    clipped = np.maximum(height, lo)
+    filled = ax.contourf(
+        xs,
+        ys,
+        clipped,
+        levels=levels,
+        cmap="Greys_r",
+        alpha=0.55,
+        norm=matplotlib.colors.LogNorm(lo, height.max()),
+        extend="both",
+    )
+    ax.contour(xs, ys, clipped, levels=levels, colors="0.45", linewidths=0.5)
+    if colorbar:
+        bar = ax.figure.colorbar(
+            filled,
+            ax=ax,
+            pad=0.02,
+            ticks=matplotlib.ticker.LogLocator(),
+            format=matplotlib.ticker.LogFormatterSciNotation(),
+        )
+        bar.set_label("f − f*" if surface.fstar is not None else "f − min f (window)")
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    ax.set_xlabel("x (parameter 1)")
+    ax.set_ylabel("y (parameter 2)")
+
+
+def contour_axes(runs: pd.DataFrame) -> tuple[Figure, Axes, SurfaceSpec]:
+    """A new figure showing the runs' surface, with its colour bar, over the plotting window
+    widened to every start: the background the static figure and the animation share."""
+    surface = _surface_for(runs)
+    fig, ax = plt.subplots(figsize=(7.2, 5.6))
+    draw_surface(ax, surface, plot_window(surface, runs))
+    return fig, ax, surface
+
+
+def draw_path(ax: Axes, path: pd.DataFrame, color: str, diverged: bool, label: str | None = None,
+              lw: float = 1.8, end: bool = True) -> Line2D:  # fmt: skip
+    """One run's path (sorted by step), a dot per step when they are few; with ``end`` its last
+    point is marked: a dot, or an X where it diverged. Returns the path's line."""
+    x, y = path["x"].to_numpy(), path["y"].to_numpy()
+    thin = lw < 1.5
+    (line,) = ax.plot(x, y, "-", color=color, lw=lw, marker="o" if len(path) <= 80 else None,
+                      ms=2 if thin else 3.5, label=label, zorder=3)  # fmt: skip
+    finite = np.isfinite(x) & np.isfinite(y)
+    if end and finite.any():
+        style = {**POINT_STYLE, "ms": 6} if thin else POINT_STYLE
+        ax.plot(x[finite][-1], y[finite][-1], marker="X" if diverged else "o", mfc=color, **style)
+    return line
+
+
+def draw_landmarks(ax: Axes, surface: SurfaceSpec, runs: pd.DataFrame) -> list[Line2D]:
+    """Start points (white circles) and known minima (gold stars), drawn above the paths."""
+    starts = runs[["start_x", "start_y"]].drop_duplicates().to_numpy()
+    marker = {"ms": 9, "mec": "black", "zorder": 6, "clip_on": False}
+    marks = ax.plot(starts[:, 0], starts[:, 1], "o", mfc="white", mew=1.5, label="start", **marker)
+    if surface.minima:
+        mins = np.asarray(surface.minima)
+        label = "minimum" if len(mins) == 1 else "minima"
+        marks += ax.plot(mins[:, 0], mins[:, 1], "*", mfc="gold", mew=0.8, label=label,
+                         **{**marker, "ms": 15})  # fmt: skip
+    return marks
+
+
+def trajectories_figure(
+    runs: pd.DataFrame, history: pd.DataFrame, title: str | None = None
+) -> Figure:
+    """Every run's path over the contour plot of its surface (log-spaced levels of f − f*)."""
+    fig, ax, surface = contour_axes(runs)
+    vary_seed = runs["seed"].nunique() > 1
+    paths = history.sort_values("step").groupby("run_id")
+    for _, run in runs.iterrows():
+        draw_path(ax, paths.get_group(run["run_id"]), color_for(run["optimizer"]),
+                  bool(run["diverged"]), run_label(run, vary_seed))  # fmt: skip
+    draw_landmarks(ax, surface, runs)
+    steps = int(runs["steps"].max())
+    ax.set_title(title or f"{surface.label}: {surface.formula}  ·  {steps} steps")
+    ax.legend(loc="best", framealpha=0.9)
+    return fig
+
+
+def loss_figure(runs: pd.DataFrame, history: pd.DataFrame, title: str | None = None) -> Figure:
+    """f − f* against step on a log scale, one line per optimizer (median and range over seeds)."""
+    surface = _surface_for(runs)
+    _, value, scale, _ = curve_scale(history)  # the gap where f* is known, else f on symlog
+    fig, ax = plt.subplots(figsize=(7.2, 4.6))
+    merged = history.merge(runs[["run_id", "optimizer", "lr"]], on="run_id")
+    for (optimizer, lr), group in merged.groupby(["optimizer", "lr"], sort=False):
+        table = group.pivot_table(index="step", columns="run_id", values=value, aggfunc="first")
+        if scale == "log":
+            table = table.clip(lower=GAP_FLOOR)
+        sub = runs[(runs["optimizer"] == optimizer) & (runs["lr"] == lr)]
+        median_band(ax, table, color_for(optimizer), setting_label(optimizer, lr, sub))
+    if scale == "log":
+        ax.set_yscale("log")
+        ax.set_ylabel("f − f*  (gap to the minimum, log scale)")
+        for level in (1e-3,):
+            ax.axhline(level, color="0.6", lw=0.8, ls="--")
+    else:
+        ax.set_yscale("symlog", linthresh=1e-3)
+        ax.set_ylabel("f (unbounded below; symlog scale)")
+    ax.set_xlabel("step (updates)")
+    ax.set_title(title or f"{surface.label}: loss against step")
+    ax.grid(True, which="major", alpha=0.3)
+    ax.legend(loc="best", framealpha=0.9)
+    return fig
+
+
+def draw_run_figures(
+    runs: pd.DataFrame,
+    history: pd.DataFrame,
+    folder: Path,
+    suffix: str = "",
+    svg: bool = False,
+    smoothing: float = 0.0,
+) -> list[Path]:
+    """The paths and the loss of one surface's runs (``smoothing`` is for networks only)."""
+    written = save_figure(
+        trajectories_figure(runs, history), folder / f"trajectories{suffix}.png", svg
+    )
+    return written + save_figure(loss_figure(runs, history), folder / f"loss{suffix}.png", svg)
+
+
+# ── a sweep's figures of surfaces ───────────────────────────────────────────────────────────
+
+
+def trajectory_grid_figure(runs: pd.DataFrame, history: pd.DataFrame, problem: str) -> Figure:
+    """One panel per optimizer (and per value of any other setting that varies): its picked
+    runs (every seed) over the surface's contours."""
+    surface = get_problem(problem)
+    runs = runs[runs["problem"] == problem]
+    window = plot_window(surface, runs)
+    panels = cell_panels(runs, first="optimizer")
+    fig, axes = panel_grid(len(panels), 4.2, 3.6, cols=2 if len(panels) == 4 else None)
+    paths = history[history["run_id"].isin(runs["run_id"])].sort_values("step").groupby("run_id")
+    for ax, (named, own) in zip(axes, panels, strict=True):
+        optimizer = own["optimizer"].iloc[0]
+        draw_surface(ax, surface, window, colorbar=False)
+        for _, run in own.iterrows():
+            draw_path(
+                ax,
+                paths.get_group(run["run_id"]),
+                color_for(optimizer),
+                bool(run["diverged"]),
+                lw=1.0,
+            )
+        draw_landmarks(ax, surface, own)
+        settings = "".join(f", {k} {v}" for k, v in named.items() if k != "optimizer")
+        ax.set_title(f"{optimizer}  lr {own['lr'].iloc[0]:.3g}  ({len(own)} seeds){settings}")
+    fig.suptitle(f"{surface.label}: paths at the tuned learning rates", y=1.0)
+    fig.tight_layout()
+    return fig
+
+
+def ecdf_figure(runs: pd.DataFrame) -> Figure:
+    """COCO-style ECDF: the fraction of (problem, target, seed) triples an optimizer has
+    solved by each step, for gap targets 1e-1 … 1e-8. Higher and further left is better.
+
+    Problems are pooled; any other cell setting that varies gets a line style of its own."""
+    settings = [c for c in varying(runs, cell_columns(runs)) if c not in ("problem", "optimizer")]
+    fig, ax = plt.subplots(figsize=(7.2, 4.6))
+    horizon = max(int(runs["steps"].max()), 1)
+    styles: dict[tuple, str] = {}
+    for key, rows in runs.groupby(["optimizer", *settings], sort=False, dropna=False):
+        optimizer, *values = key
+        style = styles.setdefault(tuple(values), LINE_STYLES[len(styles) % len(LINE_STYLES)])
+        steps = np.sort(solved_steps(rows, GAP_TARGETS)["steps"].to_numpy())
+        reached = steps[np.isfinite(steps)]
+        x = np.concatenate([[1], np.maximum(reached, 1), [horizon]])
+        y = np.concatenate([[0], np.arange(1, reached.size + 1), [reached.size]]) / steps.size
+        label = ", ".join([optimizer, *(f"{c}={v}" for c, v in zip(settings, values, strict=True))])
+        ax.step(x, y, where="post", color=color_for(optimizer), lw=1.8, ls=style, label=label)
+    ax.set_xscale("log")
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel("steps (updates, log scale)")
+    ax.set_ylabel("fraction of (problem, target, seed) solved")
+    ax.set_title(f"ECDF of steps to reach gap targets 1e-1 … 1e-{len(GAP_TARGETS)}")
+    ax.grid(True, which="major", alpha=0.3)
+    ax.legend(framealpha=0.9)
+    return fig
+
+
+def performance_profile_figure(runs: pd.DataFrame, conditions: Sequence[str]) -> Figure:
+    """Dolan–Moré profile: the fraction of problems (each combination of ``conditions``) each
+    optimizer solves (gap ≤ 1e-3) within τ times the steps of the fastest one on it."""
+    column = target_column(RANK_TARGET)
+    cost = (
+        runs.assign(_steps=runs[column].astype("Float64").fillna(np.inf).astype(float))
+        .groupby([*conditions, "optimizer"], sort=False, dropna=False)["_steps"]
+        .median()
+        .unstack("optimizer")
+    )
+    best = cost.min(axis=1).replace(0, 1)
+    ratio = cost.div(best, axis=0).where(np.isfinite(cost))
+    finite = ratio.to_numpy()[np.isfinite(ratio.to_numpy())]
+    top = max(2.0, float(finite.max()) * 1.2) if finite.size else 2.0
+    taus = np.geomspace(1, top, 200)
+    fig, ax = plt.subplots(figsize=(7.2, 4.6))
+    for optimizer in cost.columns:
+        values = ratio[optimizer].to_numpy()
+        share = [(values <= tau).sum() / len(values) for tau in taus]
+        ax.step(taus, share, where="post", color=color_for(optimizer), lw=1.8, label=optimizer)
+    ax.set_xscale("log")
+    ax.xaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
+    ax.xaxis.set_minor_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel("τ  (steps relative to the fastest optimizer on each problem, log scale)")
+    ax.set_ylabel(f"fraction of problems solved (gap ≤ {RANK_TARGET:g})")
+    ax.set_title(f"Performance profile over {len(cost)} problem(s)")
+    ax.grid(True, which="major", alpha=0.3)
+    ax.legend(framealpha=0.9)
+    return fig
+
+
+def draw_sweep_figures(
+    picked: pd.DataFrame,
+    history: pd.DataFrame,
+    folder: Path,
+    svg: bool = False,
+    many_problems: bool = False,
+) -> list[Path]:
+    """A trajectory grid per surface, the ECDF and the performance profile of the picked runs
+    (gap targets exist on surfaces only). ``many_problems``: name the grids by problem."""
+    written: list[Path] = []
+    for problem in dict.fromkeys(picked["problem"]):
+        suffix = f"-{problem.replace(':', '_')}" if many_problems else ""
+        figure = trajectory_grid_figure(picked, history, problem)
+        written += save_figure(figure, folder / f"trajectory_grid{suffix}.png", svg)
+    written += save_figure(ecdf_figure(picked), folder / "ecdf.png", svg)
+    conditions = [c for c in cell_columns(picked) if c != "optimizer"]
+    profile = performance_profile_figure(picked, conditions)
+    return written + save_figure(profile, folder / "performance_profile.png", svg)

@@ -1,0 +1,167 @@
+"""Figures of a sweep that every family has: lr sensitivity and the tuned loss curves.
+
+One panel per combination of the cell settings the sweep varies (``panels``), one colour per
+optimizer within it; the figures only a family has (a surface's trajectory grid, ECDF and
+profile) come from that family's module.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from optbench.analysis import score
+from optbench.plots import families, family_module
+from optbench.plots.panels import cell_columns, cell_panels
+from optbench.plots.style import (
+    GAP_FLOOR,
+    color_for,
+    curve_scale,
+    median_band,
+    panel_grid,
+    save_figure,
+)
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.figure import Figure
+
+
+def _title(named: dict[str, Any], rows: pd.DataFrame) -> str:
+    """The panel's problem, then every other setting that varies in the sweep."""
+    others = [f"{c} {v}" for c, v in named.items() if c != "problem"]
+    return ", ".join([str(rows["problem"].iloc[0]), *others])
+
+
+def _grid(n: int):
+    return panel_grid(n, 4.6, 3.6, cols=2 if n == 4 else None)
+
+
+def _legend_below(fig, axes) -> None:
+    handles, labels = {}, []
+    for ax in axes:
+        for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
+            if label not in handles:
+                handles[label] = handle
+                labels.append(label)
+    fig.legend(
+        [handles[k] for k in labels],
+        labels,
+        loc="lower center",
+        ncol=min(6, len(labels)),
+        frameon=False,
+        bbox_to_anchor=(0.5, -0.02),
+    )
+    fig.tight_layout(rect=(0, 0.06, 1, 1))
+
+
+def lr_sensitivity_figure(grid_runs: pd.DataFrame) -> Figure:
+    """Final gap against lr: median over seeds (line) and the range over seeds (band).
+
+    Where other hyperparameters also vary, each lr shows its best setting of them. An lr where
+    most seeds diverged is an × in the optimizer's row along the top.
+    """
+    panels = cell_panels(grid_runs.assign(_score=score(grid_runs)))
+    fig, axes = _grid(len(panels))
+    for ax, (named, panel) in zip(axes, panels, strict=True):
+        for index, (optimizer, group) in enumerate(panel.groupby("optimizer", sort=False)):
+            hp = [c for c in group.columns if c.startswith("hp_") and group[c].nunique() > 1]
+            stats = group.groupby(["lr", *hp])["_score"].agg(median="median", low="min", high="max")
+            stats = stats.sort_values("median").groupby(level="lr").head(1).sort_index()
+            lrs = stats.index.get_level_values("lr").to_numpy()
+            median = stats["median"].to_numpy()
+            finite = np.isfinite(median)
+            color = color_for(optimizer)
+            ax.plot(
+                lrs[finite],
+                np.maximum(median[finite], GAP_FLOOR),
+                "-o",
+                color=color,
+                ms=3.5,
+                lw=1.6,
+                label=optimizer,
+            )
+            band = np.isfinite(stats["high"].to_numpy()) & finite
+            ax.fill_between(
+                lrs[band],
+                np.maximum(stats["low"].to_numpy()[band], GAP_FLOOR),
+                stats["high"].to_numpy()[band],
+                color=color,
+                alpha=0.18,
+                lw=0,
+            )
+            if (~finite).any():  # one row of × per optimizer along the top, so none hides another
+                row = np.full((~finite).sum(), 0.97 - 0.045 * index)
+                ax.plot(
+                    lrs[~finite],
+                    row,
+                    "x",
+                    color=color,
+                    ms=6,
+                    mew=1.8,
+                    transform=ax.get_xaxis_transform(),
+                )
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("learning rate")
+        network = "epochs" in panel and panel["epochs"].notna().any()
+        what = "final training loss" if network else "final f"
+        what = "final f − f*" if panel["final_gap"].notna().any() else what
+        ax.set_ylabel(f"{what} (median, range over seeds)")
+        ax.set_title(_title(named, panel))
+        ax.grid(True, which="major", alpha=0.3)
+    fig.suptitle("Learning-rate sensitivity  (× along the top: most seeds diverged)", y=1.0)
+    _legend_below(fig, axes)
+    return fig
+
+
+def tuned_loss_figure(runs: pd.DataFrame, history: pd.DataFrame) -> Figure:
+    """Loss against step (epoch for networks) of each cell's picked point: median over seeds
+    and their range."""
+    merged = history.merge(runs[["run_id", "optimizer", "lr"]], on="run_id")
+    panels = cell_panels(runs)
+    fig, axes = _grid(len(panels))
+    for ax, (named, rows) in zip(axes, panels, strict=True):
+        panel = merged[merged["run_id"].isin(rows["run_id"])]
+        x, y, scale, what = curve_scale(panel)
+        for (optimizer, lr), group in panel.groupby(["optimizer", "lr"], sort=False):
+            value = group.pivot_table(index=x, columns="run_id", values=y, aggfunc="first")
+            if scale == "log":
+                value = value.clip(lower=GAP_FLOOR)
+            median_band(ax, value, color_for(optimizer), f"{optimizer} (lr {lr:.3g})", lw=1.6,
+                        alpha=0.18)  # fmt: skip
+        ax.set_yscale(scale)
+        ax.set_xlabel("epoch (passes over the training set)" if x == "epoch" else "step (updates)")
+        ax.set_ylabel(f"{what} (median, range over seeds)")
+        ax.set_title(_title(named, rows))
+        ax.grid(True, which="major", alpha=0.3)
+        ax.legend(fontsize=8, framealpha=0.9)
+    fig.suptitle("Loss curves at the tuned learning rates", y=1.0)
+    fig.tight_layout()
+    return fig
+
+
+def draw_sweep_figures(
+    grid_runs: pd.DataFrame,
+    picked: pd.DataFrame,
+    history: pd.DataFrame,
+    folder: Path,
+    svg: bool = False,
+) -> list[Path]:
+    """Every sweep figure that the sweep's shape supports; returns the files written."""
+    written = []
+    cells = cell_columns(grid_runs)
+    if grid_runs.groupby(cells, dropna=False)["lr"].nunique().max() > 1:
+        written += save_figure(lr_sensitivity_figure(grid_runs), folder / "lr_sensitivity.png", svg)
+    picked_history = history[history["run_id"].isin(picked["run_id"])]
+    written += save_figure(
+        tuned_loss_figure(picked, picked_history), folder / "tuned_loss.png", svg
+    )
+    many = picked["problem"].nunique() > 1
+    for family, rows in picked.groupby(families(picked), sort=False):
+        own_history = picked_history[picked_history["run_id"].isin(rows["run_id"])]
+        module = family_module(str(family))
+        written += module.draw_sweep_figures(rows, own_history, folder, svg, many_problems=many)
+    return written
