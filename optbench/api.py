@@ -20,6 +20,7 @@ from optbench.config import (
     build_run_configs,
 )
 from optbench.errors import OptbenchError
+from optbench.families import family_of_runs, get_family
 from optbench.problems import get_problem
 from optbench.results import (
     BEST_CSV,
@@ -31,7 +32,6 @@ from optbench.results import (
     order_columns,
     prepare_folder,
     read_results,
-    target_column,
     utc_now,
     write_csv,
     write_manifest,
@@ -39,8 +39,6 @@ from optbench.results import (
 
 if TYPE_CHECKING:
     import pandas as pd
-
-SUMMARY_TARGET = 1e-3
 
 
 @dataclass
@@ -57,32 +55,13 @@ class Result:
     warnings: list[str] = field(default_factory=list)
 
     def summary(self) -> pd.DataFrame:
-        """The terminal table: optimizer, lr, final gap, distance to minimum, steps to 1e-3."""
-        if "test_accuracy" in self.runs:  # a network problem
-            from optbench.network_results import network_summary
-
-            return network_summary(self.runs)
+        """The terminal table of the runs' problem family (e.g. final gap, or test accuracy)."""
         return summary_table(self.runs)
 
 
 def summary_table(runs: pd.DataFrame) -> pd.DataFrame:
-    """One row per surface run of ``runs.csv``, the columns a reader compares first (CLI and
-    report). Problem and seed columns appear only when they vary.
-    """
-    columns = {
-        "optimizer": "optimizer",
-        "lr": "lr",
-        "final_gap": "final gap",
-        "dist_to_min": "dist to min",
-        target_column(SUMMARY_TARGET): f"steps to {SUMMARY_TARGET:g}",
-        "diverged": "diverged",
-    }
-    table = runs[list(columns)].rename(columns=columns)
-    if runs["seed"].nunique() > 1:
-        table.insert(2, "seed", runs["seed"])
-    if runs["problem"].nunique() > 1:
-        table.insert(0, "problem", runs["problem"])
-    return table
+    """The summary table of the runs' problem family (the report draws it too)."""
+    return family_of_runs(runs).summary(runs)
 
 
 def run(
@@ -144,9 +123,9 @@ def run(
         "epochs": epochs,
         "batch_size": batch_size,
     }
-    is_network = get_problem(problem).family == "network"
+    family = get_family(get_problem(problem).family)
     if optimizer is None:
-        names = [] if is_network else ["adam"]
+        names = list(family.default_optimizers)
     else:
         names = [optimizer] if isinstance(optimizer, str) else list(optimizer)
     seeds = [seed] if isinstance(seed, int) else list(seed)
@@ -170,7 +149,7 @@ def run(
     if animate:
         if not save:
             raise OptbenchError("animate writes trajectories.gif into the run folder: keep save")
-        if is_network:
+        if not family.can_animate:
             raise OptbenchError(f"animate draws paths over a 2-D surface; '{problem}' is not one")
     folder = None
     if save:
@@ -180,12 +159,7 @@ def run(
     from optbench.engine import run_many
     from optbench.results import frames
 
-    keep_path = False
-    if is_network and plots and folder is not None:
-        from optbench.network_results import path_fits_in_memory
-
-        keep_path = path_fits_in_memory(configs)
-    output = run_many(configs, data_dir=data_dir, keep_path=keep_path)
+    output = run_many(configs, data_dir=data_dir, figures=plots and folder is not None)
     runs, history = frames(configs, output)
     command_config = {"kind": "run", "runs": [c.to_dict() for c in configs]}
     if data_dir is not None:
@@ -198,11 +172,8 @@ def run(
         if plots:
             from optbench.plots import draw_run_figures
 
-            if is_network:  # the data, boundaries and weight paths the figures draw
-                from optbench.network_results import figure_frames
-
-                for name, frame in figure_frames(configs, output, data_dir).items():
-                    write_csv(frame, folder / name)
+            for name, frame in family.figure_frames(configs, output, data_dir).items():
+                write_csv(frame, folder / name)  # e.g. a network's data and boundaries
             result.figures = draw_run_figures(runs, history, folder, svg=svg)
         if animate:
             from optbench.animate import write_animations

@@ -314,7 +314,7 @@ def run(
     )
     click.echo(_table(result.summary()))
     if "test_accuracy" in result.runs:
-        from optbench.network_results import verdicts
+        from optbench.families.networks.results import verdicts
 
         for line in verdicts(result.runs):
             click.echo(line)

@@ -362,7 +362,7 @@ def _flatten(run: Mapping[str, Any]) -> dict[str, Any]:
 def _results_section(folder: Path, runs: pd.DataFrame) -> str:
     """Tables the folder holds (best.csv, rankings, …) first, then every run's summary."""
     from optbench.api import summary_table
-    from optbench.network_results import network_summary
+    from optbench.families.networks.results import network_summary
 
     parts = ["<section id='results'><h2>Results</h2>"]
     for path in _extra_tables(folder):

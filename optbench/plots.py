@@ -116,7 +116,7 @@ def plot_window(surface, runs: pd.DataFrame) -> tuple[tuple[float, float], tuple
 
 def draw_surface(ax, surface, window, colorbar: bool = True):
     """Log-spaced filled contours of f − f* (f − min f when f* is unknown) over ``window``."""
-    from optbench.problems.surface_kernels import grid_values
+    from optbench.families.surfaces.kernels import grid_values
 
     (x0, x1), (y0, y1) = window
     xs = np.linspace(x0, x1, 400)

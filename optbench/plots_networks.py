@@ -249,7 +249,7 @@ def draw_network_figures(
     """The standard figures of a network run folder (those whose frames exist)."""
     import pandas as pd
 
-    from optbench.network_results import BOUNDARY_CSV, DATA_CSV, LANDSCAPE_CSV, WEIGHT_PATH_CSV
+    from optbench.columns import BOUNDARY_CSV, DATA_CSV, LANDSCAPE_CSV, WEIGHT_PATH_CSV
 
     written = save_figure(
         curves_figure(runs, history, smoothing), folder / f"curves{suffix}.png", svg

@@ -49,7 +49,7 @@ def fused_adam_rosenbrock(x, y, lr, b1, b2, eps, steps):
 
 
 def _engine_once(steps: int) -> tuple[float, float]:
-    from optbench.engine import run_surface_group
+    from optbench.families.surfaces.engine import run_surface_group
     from optbench.optimizers import get_optimizer
     from optbench.problems import get_problem
 
@@ -67,7 +67,7 @@ def _engine_once(steps: int) -> tuple[float, float]:
         record_every=steps,
         bound=1e6,
     )
-    return time.perf_counter() - began, out.metrics[0, 0]
+    return time.perf_counter() - began, out.metrics["final_loss"][0]
 
 
 def _fused_once(steps: int) -> tuple[float, float]:

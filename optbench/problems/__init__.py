@@ -1,6 +1,7 @@
 """Problems optimizers are compared on. One registry for every family (2-D surfaces, networks
 on data sets), so names resolve and suggest the same way everywhere. No numba imported here.
-A spec's ``family`` ("surface" or "network") tells the engine, results and plots which path."""
+It gathers each registered family's catalog; a spec's ``family`` names its family, which
+``optbench.families.get_family`` turns into the object that runs and reports it."""
 
 from __future__ import annotations
 
@@ -8,10 +9,13 @@ import dataclasses
 import math
 
 from optbench.errors import OptbenchError, unknown_name
-from optbench.problems.networks import NETWORKS, NetworkSpec
-from optbench.problems.surfaces import SURFACES, SurfaceSpec
+from optbench.families import families
+from optbench.problems.networks import NetworkSpec
+from optbench.problems.surfaces import SurfaceSpec
 
-PROBLEMS: dict[str, SurfaceSpec | NetworkSpec] = {**SURFACES, **NETWORKS}
+PROBLEMS: dict[str, SurfaceSpec | NetworkSpec] = {
+    name: spec for family in families() for name, spec in family.problems().items()
+}
 
 
 def get_problem(text: str) -> SurfaceSpec | NetworkSpec:

@@ -1,6 +1,6 @@
 """The 2-D test surfaces: what a plot and a report need to know about each (no numba here).
 
-The formulas live in ``surface_kernels.py``; a spec carries the kernel index, the plotting
+The formulas live in ``families/surfaces/kernels.py``; a spec carries the kernel index, the plotting
 window, the classic start, the known minima and f*, and any parameters (Rosenbrock's a and b,
 set as ``rosenbrock:b=1``).
 """
