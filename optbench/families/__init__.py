@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import importlib
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from optbench.errors import OptbenchError
@@ -57,6 +58,8 @@ class Family(ABC):
     """Names of ``EngineOutput.metrics``, one value per run, in the engine's order."""
     target_columns: tuple[str, ...] = ()
     """The runs.csv columns of first hits (steps or epochs to each target), in target order."""
+    parameter_rules: Mapping[str, tuple[Callable[[float, str], bool], str]] = MappingProxyType({})
+    """Problem parameter → (accepts(value, problem name), what it must be), for ``name:k=v``."""
 
     def problems(self) -> Mapping[str, Any]:
         """The family's problem catalog: {name: spec}."""
