@@ -9,15 +9,16 @@ also the value of the ``family`` column of ``runs.csv``); ``get_family`` turns i
 
 Importing this package imports no numba, numpy or pandas: a family's heavy parts load when it
 is first asked to run or to build frames. Adding a family is a folder beside ``surfaces/`` and
-``networks/`` whose ``__init__`` defines ``FAMILY``, and one line in ``REGISTRY``.
+``networks/`` whose ``__init__`` defines ``FAMILY``, one line in ``REGISTRY``, and its problem
+specs (``catalog``) merged into ``optbench.problems.PROBLEMS``: the catalog sits in a layer
+below the families and cannot import them.
 """
 
 from __future__ import annotations
 
 import importlib
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping, Sequence
-from types import MappingProxyType
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from optbench.errors import OptbenchError
@@ -58,8 +59,6 @@ class Family(ABC):
     """Names of ``EngineOutput.metrics``, one value per run, in the engine's order."""
     target_columns: tuple[str, ...] = ()
     """The runs.csv columns of first hits (steps or epochs to each target), in target order."""
-    parameter_rules: Mapping[str, tuple[Callable[[float, str], bool], str]] = MappingProxyType({})
-    """Problem parameter → (accepts(value, problem name), what it must be), for ``name:k=v``."""
 
     def problems(self) -> Mapping[str, Any]:
         """The family's problem catalog: {name: spec}."""

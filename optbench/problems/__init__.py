@@ -1,7 +1,8 @@
 """Problems optimizers are compared on. One registry for every family (2-D surfaces, networks
 on data sets), so names resolve and suggest the same way everywhere. No numba imported here.
-It gathers each registered family's catalog; a spec's ``family`` names its family, which
-``optbench.families.get_family`` turns into the object that runs and reports it."""
+A spec's ``family`` names its problem family, which ``optbench.families.get_family`` (a layer
+above this catalog) turns into the object that runs and reports it; a spec type's
+``parameter_rules`` say which values its ``name:key=value`` parameters accept."""
 
 from __future__ import annotations
 
@@ -9,13 +10,10 @@ import dataclasses
 import math
 
 from optbench.errors import OptbenchError, unknown_name
-from optbench.families import families, get_family
-from optbench.problems.networks import NetworkSpec
-from optbench.problems.surfaces import SurfaceSpec
+from optbench.problems.networks import NETWORKS, NetworkSpec
+from optbench.problems.surfaces import SURFACES, SurfaceSpec
 
-PROBLEMS: dict[str, SurfaceSpec | NetworkSpec] = {
-    name: spec for family in families() for name, spec in family.problems().items()
-}
+PROBLEMS: dict[str, SurfaceSpec | NetworkSpec] = {**SURFACES, **NETWORKS}
 
 
 def get_problem(text: str) -> SurfaceSpec | NetworkSpec:
@@ -47,7 +45,7 @@ def get_problem(text: str) -> SurfaceSpec | NetworkSpec:
             raise OptbenchError(f"problem parameter {key}={value!r} is not a number") from None
         if not math.isfinite(params[key]):
             raise OptbenchError(f"problem parameter {key}={value} must be finite")
-        rule = get_family(spec.family).parameter_rules.get(key)
+        rule = spec.parameter_rules.get(key)
         if rule is not None and not rule[0](params[key], name):
             raise OptbenchError(f"{name}: {key}={params[key]:g} {rule[1]}")
     return dataclasses.replace(spec, params=params)

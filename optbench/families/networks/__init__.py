@@ -7,7 +7,6 @@ use.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from optbench.columns import ACCURACY_TARGETS, accuracy_column
@@ -25,13 +24,6 @@ WORDS_PER_PARAMETER = 8  # θ, gradient, up to 3 optimizer slots, final θ, snap
 def record_rows(epochs: int, record_every: int) -> int:
     """History rows a run keeps: epoch 0, every k-th epoch, the last, and room for a divergence."""
     return epochs // record_every + 3
-
-
-def _rows_ok(value: float, name: str) -> bool:
-    """A data set's ``n``: at least 10 rows, or 0 (every image) for an IDX data set."""
-    from optbench.problems.networks import IDX_DATASETS
-
-    return value.is_integer() and (value >= 10 or (value == 0 and name in IDX_DATASETS))
 
 
 def _largest(configs: Sequence[RunConfig]) -> int:
@@ -59,13 +51,6 @@ class NetworkFamily(Family):
         *(accuracy_column(t) for t in ACCURACY_TARGETS),
     )
     target_columns = tuple(accuracy_column(t) for t in ACCURACY_TARGETS)
-    parameter_rules = MappingProxyType({
-        "n": (_rows_ok, "must be a whole number >= 10 (0 for all images of an IDX data set)"),
-        "noise": (lambda v, name: v >= 0, "must be >= 0"),
-        "test_fraction": (lambda v, name: 0 < v < 1, "must be between 0 and 1, both excluded"),
-        "data_seed": (lambda v, name: v.is_integer() and 0 <= v < 2**63,
-                      "must be a whole number >= 0"),
-    })  # fmt: skip
 
     def run_batch(
         self, configs: Sequence[RunConfig], data_dir: str | None = None, figures: bool = False

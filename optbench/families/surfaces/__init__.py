@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from optbench.columns import GAP_TARGETS, target_column
@@ -43,12 +42,6 @@ class SurfaceFamily(Family):
         *(target_column(t) for t in GAP_TARGETS),
     )
     target_columns = tuple(target_column(t) for t in GAP_TARGETS)
-    parameter_rules = MappingProxyType(
-        {
-            # Rosenbrock's minimum (a, a²) with f* = 0 holds only for b > 0; below it is unbounded
-            "b": (lambda v, name: v > 0, "must be > 0"),
-        }
-    )
 
     def run_batch(
         self, configs: Sequence[RunConfig], data_dir: str | None = None, figures: bool = False
