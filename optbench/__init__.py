@@ -7,6 +7,7 @@
 Importing optbench is cheap: numba, pandas and matplotlib load only when a run needs them.
 """
 
+from optbench._version import __version__
 from optbench.api import Result, bench, bench_compare, load, plot, report, run, sweep
 from optbench.errors import OptbenchError
 from optbench.optimizers import (
@@ -16,8 +17,6 @@ from optbench.optimizers import (
     register_optimizer,
 )
 from optbench.problems import PROBLEMS, get_problem
-
-__version__ = "0.1.0"
 
 __all__ = [
     "PROBLEMS",

@@ -1,7 +1,8 @@
 """Fair comparison from a sweep's runs: picking each cell's best point, best.csv, the ranking.
 
-A *cell* is one (problem, preset, noise, steps, optimizer): the conditions an optimizer is
-compared under. Its points are the hyperparameter grid. The tuning protocol picks, per cell,
+A *cell* is one (problem, preset, noise, steps, optimizer, and for networks the model and
+training settings): the conditions an optimizer is compared under. Its points are the
+hyperparameter grid. The tuning protocol picks, per cell,
 the point with the best median final gap over the tuning seeds, then judges it on fresh seeds,
 so an optimizer is not rewarded for a lucky seed.
 """
@@ -21,7 +22,9 @@ from optbench.columns import LOG_GAP_FLOOR, target_column
 if TYPE_CHECKING:
     from optbench.config import SweepConfig
 
-CELL = ["problem", "preset", "noise", "steps", "optimizer"]
+NETWORK_CELL = ["model", "hidden", "activation", "loss_fn", "init", "l2", "epochs", "batch_size"]
+"""The runs.csv columns of a network's settings: each value is a condition of its own."""
+CELL = ["problem", "preset", "noise", "steps", "optimizer", *NETWORK_CELL]
 RANK_TARGET = 1e-3
 EDGE_MIN_POINTS = 3  # a grid of two values always has its pick on an edge: nothing to say
 
@@ -37,12 +40,23 @@ def score(runs: pd.DataFrame) -> pd.Series:
     return value.where(~runs["diverged"].astype(bool), np.inf).fillna(np.inf)
 
 
+def cell_columns(frame: pd.DataFrame) -> list[str]:
+    """The columns of ``CELL`` that ``frame`` has (surface runs have no network columns)."""
+    return [c for c in CELL if c in frame.columns]
+
+
+def varying(frame: pd.DataFrame, columns: Sequence[str]) -> list[str]:
+    """The ``columns`` taking more than one value in ``frame`` (a missing value counts)."""
+    return [c for c in columns if c in frame and frame[c].nunique(dropna=False) > 1]
+
+
 def hp_columns(runs: pd.DataFrame) -> list[str]:
     return ["lr", *(c for c in runs.columns if c.startswith("hp_"))]
 
 
 def pick_points(runs: pd.DataFrame, sweep: SweepConfig) -> dict[tuple, dict[str, float]]:
-    """Per cell, the hyperparameters (a full {name: value} dict) with the best median score.
+    """Per cell (keyed by the values of its ``cell_columns``), the hyperparameters (a full
+    {name: value} dict) with the best median score.
 
     The pick is over every axis of the cell's grid (``tune`` names the axes that are meant to
     be tuned). Ties go to the point met first in grid order. Warns when a pick sits at the edge
@@ -54,8 +68,11 @@ def pick_points(runs: pd.DataFrame, sweep: SweepConfig) -> dict[tuple, dict[str,
     runs = runs.assign(_score=score(runs), _order=np.arange(len(runs)))
     picks = {}
     axes = {name: dict(named) for name, named in sweep.axes}
-    for cell, group in runs.groupby(CELL, sort=False):
-        names = get_optimizer(cell[-1]).hyper_names
+    columns_of_cell = cell_columns(runs)
+    at = columns_of_cell.index("optimizer")
+    for cell, group in runs.groupby(columns_of_cell, sort=False, dropna=False):
+        optimizer = cell[at]
+        names = get_optimizer(optimizer).hyper_names
         columns = ["lr", *(f"hp_{n}" for n in names[1:])]
         points = group.groupby(columns, sort=False, dropna=False).agg(
             median=("_score", "median"), first=("_order", "min")
@@ -63,14 +80,13 @@ def pick_points(runs: pd.DataFrame, sweep: SweepConfig) -> dict[tuple, dict[str,
         best = points.sort_values(["median", "first"]).index[0]
         best = best if isinstance(best, tuple) else (best,)
         chosen = dict(zip(names, (float(v) for v in best), strict=True))
-        key = (cell[0], cell[1], float(cell[2]), int(cell[3]), cell[4])
-        picks[key] = chosen
-        own_axes = axes.get(cell[-1], {})
+        picks[cell] = chosen
+        own_axes = axes.get(optimizer, {})
         for hname in sweep.tune or own_axes:  # without tune, every axis was searched
             grid = own_axes.get(hname, ())
             if len(grid) >= EDGE_MIN_POINTS and chosen[hname] in (min(grid), max(grid)):
                 warnings.warn(
-                    f"{cell[-1]} on {cell[0]}: the best {hname} {chosen[hname]:g} is at the edge "
+                    f"{optimizer} on {cell[0]}: the best {hname} {chosen[hname]:g} is at the edge "
                     f"of its grid [{min(grid):g}, {max(grid):g}]; widen the grid",
                     GridEdgeWarning,
                     stacklevel=2,
@@ -100,7 +116,8 @@ def best_table(evaluated: pd.DataFrame, picks_from_fresh_seeds: bool) -> pd.Data
     rows = []
     hp = hp_columns(evaluated)
     target = target_column(RANK_TARGET)
-    for cell, group in evaluated.groupby(CELL, sort=False):
+    columns_of_cell = cell_columns(evaluated)
+    for cell, group in evaluated.groupby(columns_of_cell, sort=False, dropna=False):
         gap = score(group).to_numpy()
         log_gap = np.log10(np.maximum(gap, LOG_GAP_FLOOR))
         mean, low, high = _mean_ci(gap)
@@ -109,7 +126,7 @@ def best_table(evaluated: pd.DataFrame, picks_from_fresh_seeds: bool) -> pd.Data
         reached = group[target].dropna() if target in group else pd.Series(dtype=float)
         rows.append(
             {
-                **dict(zip(CELL, cell, strict=True)),
+                **dict(zip(columns_of_cell, cell, strict=True)),
                 **{c: first[c] for c in hp if pd.notna(first[c])},
                 "seeds": len(group),
                 "evaluated_on": "fresh seeds" if picks_from_fresh_seeds else "tuning seeds",
@@ -130,14 +147,15 @@ def best_table(evaluated: pd.DataFrame, picks_from_fresh_seeds: bool) -> pd.Data
             }
         )
     table = pd.DataFrame(rows)
-    front = [*CELL, *(c for c in hp if c in table.columns)]
+    front = [*columns_of_cell, *(c for c in hp if c in table.columns)]
     return table[front + [c for c in table.columns if c not in front]]
 
 
 def ranking(best: pd.DataFrame) -> pd.DataFrame:
     """Optimizers ranked by their mean rank over the comparison cells (1 = best median gap)."""
-    conditions = [c for c in CELL if c != "optimizer"]
-    ranks = best.assign(rank=best.groupby(conditions)["final_gap_median"].rank(method="min"))
+    conditions = [c for c in cell_columns(best) if c != "optimizer"]
+    by_condition = best.groupby(conditions, dropna=False)["final_gap_median"]
+    ranks = best.assign(rank=by_condition.rank(method="min"))
     table = ranks.groupby("optimizer").agg(
         mean_rank=("rank", "mean"),
         wins=("rank", lambda r: int((r == 1).sum())),
@@ -148,22 +166,28 @@ def ranking(best: pd.DataFrame) -> pd.DataFrame:
 
 
 def runs_of_picks(runs: pd.DataFrame, picks: dict[tuple, dict[str, float]]) -> pd.DataFrame:
-    """The rows of ``runs`` whose cell and hyperparameters are the cell's pick."""
+    """The rows of ``runs`` whose cell (keyed as ``pick_points`` keys it) and hyperparameters
+    are the cell's pick."""
+    columns_of_cell = cell_columns(runs)
     keep = np.zeros(len(runs), dtype=bool)
-    for (problem, preset, noise, steps, optimizer), point in picks.items():
-        mask = (
-            (runs["problem"] == problem)
-            & (runs["preset"] == preset)
-            & (runs["noise"] == noise)
-            & (runs["steps"] == steps)
-            & (runs["optimizer"] == optimizer)
-            & (runs["lr"] == point["lr"])
-        )
+    for cell, point in picks.items():
+        mask = np.ones(len(runs), dtype=bool)
+        for column, value in zip(columns_of_cell, cell, strict=True):
+            mask &= _equal(runs[column], value)
+        mask &= _equal(runs["lr"], point["lr"])
         for name, value in point.items():
             if name != "lr":
-                mask &= runs[f"hp_{name}"] == value
-        keep |= mask.to_numpy()
+                mask &= _equal(runs[f"hp_{name}"], value)
+        keep |= mask
     return runs[keep]
+
+
+def _equal(column: pd.Series, value: object) -> np.ndarray:
+    """``column == value``, where a missing value equals a missing value (surface runs have
+    no network settings)."""
+    if pd.isna(value):
+        return column.isna().to_numpy()
+    return (column == value).to_numpy()
 
 
 def solved_steps(runs: pd.DataFrame, targets: Sequence[float]) -> pd.DataFrame:

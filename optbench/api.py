@@ -13,15 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from optbench.config import (
-    DEFAULT_BOUND,
-    DEFAULT_PROBLEM,
-    SweepConfig,
-    build_run_configs,
-)
+from optbench.config import SweepConfig, build_run_configs, execution_settings
 from optbench.errors import OptbenchError
-from optbench.families import family_of_runs, get_family
-from optbench.problems import get_problem
+from optbench.families import family_of, family_of_runs
 from optbench.results import (
     BEST_CSV,
     HISTORY_CSV,
@@ -36,6 +30,7 @@ from optbench.results import (
     write_csv,
     write_manifest,
 )
+from optbench.settings import EXECUTION
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -58,40 +53,48 @@ class Result:
         """The terminal table of the runs' problem family (e.g. final gap, or test accuracy)."""
         return summary_table(self.runs)
 
+    def verdicts(self) -> list[str]:
+        """Lines saying what the table means (networks' accuracy verdicts, surfaces' divergences),
+        from the runs' problem family."""
+        return family_of_runs(self.runs).notes(self.runs)
+
 
 def summary_table(runs: pd.DataFrame) -> pd.DataFrame:
     """The summary table of the runs' problem family (the report draws it too)."""
     return family_of_runs(runs).summary(runs)
 
 
+def _settings_documented(command: str) -> Callable:
+    """Append the settings ``command`` takes to the function's docstring, from the one list
+    of settings, so ``help(optbench.run)`` names every keyword the CLI has as a flag."""
+    from optbench.settings import for_command
+
+    def decorate(function: Callable) -> Callable:
+        lines = [
+            f"    ``{s.name}``" + (f" (or ``{s.alias}``)" if s.alias else "") + f": {s.help}"
+            for s in for_command(command)
+        ]
+        function.__doc__ = (
+            f"{function.__doc__}\n    Settings (the flags of ``optbench {command}`` and the keys of"
+            " a sweep file):\n\n" + "\n".join(lines) + "\n"
+        )
+        return function
+
+    return decorate
+
+
+@_settings_documented("run")
 def run(
     optimizer: str | Sequence[str] | None = None,
-    problem: str = DEFAULT_PROBLEM,
+    problem: str | None = None,
     *,
-    lr: float | Mapping[str, float] | None = None,
-    hp: Mapping[str, float] | None = None,
-    preset: str = "torch",
-    steps: int | None = None,
-    start: Sequence[float] | str | None = None,
-    seed: int | Sequence[int] = 0,
-    noise: float = 0.0,
-    record_every: int | None = None,
-    bound: float = DEFAULT_BOUND,
     out: str | os.PathLike | None = None,
     save: bool = True,
     plots: bool = True,
     svg: bool = False,
     animate: bool = False,
     results_root: str | os.PathLike = "results",
-    model: str | None = None,
-    hidden: str | Sequence[int] | None = None,
-    activation: str | None = None,
-    loss: str | None = None,
-    init: str | None = None,
-    l2: float | None = None,
-    epochs: int | None = None,
-    batch_size: int | None = None,
-    data_dir: str | os.PathLike | None = None,
+    **settings: object,
 ) -> Result:
     """Run one or more optimizers on one problem and (by default) write a run folder.
 
@@ -101,48 +104,26 @@ def run(
     >>> list(result.runs["optimizer"])
     ['sgd', 'adam']
 
-    ``lr`` is one value, a {optimizer: lr} mapping, or None for each optimizer's default;
-    ``hp`` sets other hyperparameters by name (``{"beta1": 0.95}``, or ``{"adam.beta1": 0.95}``
-    for one optimizer). ``out`` names the run folder; without it a new folder
+    ``settings`` are the settings of ``optbench run`` by name (``optbench.settings``; the same
+    names as the flags and the TOML keys), one value each: ``lr`` is one value, a
+    {optimizer: lr} mapping, or unset for each optimizer's default; ``hp`` sets other
+    hyperparameters by name (``{"beta1": 0.95}``, or ``{"adam.beta1": 0.95}`` for one
+    optimizer); ``seed`` is one seed or a list of seeds. Network problems take ``model``,
+    ``hidden``, ``activation``, ``loss``, ``init``, ``l2``, ``epochs``, ``batch_size`` and
+    ``data_dir``. ``out`` names the run folder; without it a new folder
     ``results/<UTC time>-<problem>-<optimizers>/`` is made. ``save=False`` writes nothing.
-
-    Network problems (``optbench list problems``) take ``model`` ("mlp" or "perceptron"),
-    ``hidden`` sizes, ``activation``, ``loss``, ``init``, ``l2``, ``epochs``, ``batch_size``
-    (None: the problem's default) and ``data_dir`` for MNIST-style IDX files; ``steps`` is then
-    derived from the epochs.
     ``animate=True`` adds ``trajectories.gif``: the paths growing over the contour.
     """
     started = utc_now()
-    network = {
-        "model": model,
-        "hidden": hidden,
-        "activation": activation,
-        "loss": loss,
-        "init": init,
-        "l2": l2,
-        "epochs": epochs,
-        "batch_size": batch_size,
-    }
-    family = get_family(get_problem(problem).family)
-    if optimizer is None:
-        names = list(family.default_optimizers)
-    else:
-        names = [optimizer] if isinstance(optimizer, str) else list(optimizer)
-    seeds = [seed] if isinstance(seed, int) else list(seed)
-    configs = build_run_configs(
-        names,
-        problem,
-        lr=lr,
-        hp=hp,
-        preset=preset,
-        steps=steps,
-        start=start,
-        seeds=seeds,
-        noise=noise,
-        record_every=record_every,
-        bound=bound,
-        network=network,
-    )
+    if "seed" in settings:  # the singular names seeds, where ``seeds`` may count them
+        seed = settings.pop("seed")
+        settings["seeds"] = [seed] if isinstance(seed, int) else list(seed)  # type: ignore[arg-type]
+    data_dir = execution_settings(settings).get("data_dir")
+    settings.pop("data_dir", None)
+    given = {"optimizers": optimizer, "problems": problem, **settings}
+    configs = build_run_configs(**given)
+    problem = configs[0].problem
+    family = family_of(configs)
     from optbench.chunks import check_memory_fits
 
     check_memory_fits(configs)  # before any folder is made or anything computed
@@ -184,15 +165,37 @@ def run(
     return result
 
 
+def plan_sweep(
+    config: SweepConfig | str | os.PathLike | None = None, **settings: object
+) -> tuple[SweepConfig, dict[str, object]]:
+    """The sweep ``optbench.sweep`` would run, without running it (``--dry-run``), and its
+    execution settings (executor, scheduler, workers, data_dir).
+
+    ``config`` is a ``SweepConfig``, a TOML file, or None to build the sweep from ``settings``
+    alone; with a file, ``settings`` override its top-level keys (the one merge of file and
+    flags). Settings are named as in ``optbench.settings`` (the TOML keys and flags).
+    """
+    from optbench.config_file import load_sweep_file
+
+    given = {k: v for k, v in settings.items() if v is not None}
+    if isinstance(config, SweepConfig):
+        grid = [k for k in given if k not in EXECUTION]
+        if grid:
+            raise OptbenchError(f"{', '.join(grid)}: a SweepConfig is complete; give a file")
+        return config, execution_settings(given)
+    if config is not None:
+        return load_sweep_file(config, given)
+    execution = execution_settings(given)
+    plan = SweepConfig.from_raw({k: v for k, v in given.items() if k not in EXECUTION})
+    return plan, execution
+
+
+@_settings_documented("sweep")
 def sweep(
     config: SweepConfig | str | os.PathLike | None = None,
     *,
     out: str | os.PathLike | None = None,
     resume: bool = False,
-    workers: int | None = None,
-    executor: str = "local",
-    scheduler: str | None = None,
-    data_dir: str | os.PathLike | None = None,
     plots: bool = True,
     svg: bool = False,
     progress: Callable[[int], None] | None = None,
@@ -202,12 +205,10 @@ def sweep(
 ) -> Result:
     """Run a grid of runs, tune if asked, and write a sweep folder. Resumable.
 
-    ``config`` is a ``SweepConfig``, a TOML file, or None to build the sweep from ``settings``
-    (the TOML keys: ``optimizers``, ``problems``, ``lr``, ``hp``, ``preset``, ``steps``,
-    ``seeds``, ``noise``, ``start``, ``record_every``, ``bound``, ``tune``, ``final_seeds``);
-    with a file, ``settings`` override its top-level keys. ``executor="dask"`` runs the chunks
-    on a Dask cluster: the one at ``scheduler`` (or ``$OPTBENCH_DASK_SCHEDULER``), else a local
-    cluster of ``workers`` processes; the numbers are the same as locally.
+    ``config`` and ``settings`` are as in ``plan_sweep``: a ``SweepConfig``, a TOML file whose
+    top-level keys ``settings`` override, or the settings alone. ``executor="dask"`` runs the
+    chunks on a Dask cluster: the one at ``scheduler`` (or ``$OPTBENCH_DASK_SCHEDULER``), else a
+    local cluster of ``workers`` processes; the numbers are the same as locally.
 
     >>> result = optbench.sweep(optimizers=["sgd", "adam"], problems=["rosenbrock"],
     ...                         lr="1e-4..1:9", seeds=3, steps=2000, tune="lr")  # doctest: +SKIP
@@ -215,19 +216,13 @@ def sweep(
     """
     from optbench.analysis import best_table, ranking
     from optbench.chunks import ChunkStore, check_folder, check_memory_fits
-    from optbench.config_file import load_sweep_file
     from optbench.executors import make_executor
 
     started = utc_now()
-    if isinstance(config, SweepConfig):
-        plan = config
-    elif config is not None:
-        plan, raw = load_sweep_file(config, dict(settings))
-        executor = str(raw.get("executor", executor))
-        scheduler = scheduler or raw.get("scheduler")
-        data_dir = data_dir or raw.get("data_dir")
-    else:
-        plan = SweepConfig.from_raw(settings)
+    plan, execution = plan_sweep(config, **settings)
+    executor = str(execution.get("executor", "local"))
+    workers = execution.get("workers")
+    data_dir = execution.get("data_dir")
     grid = plan.expand()
     seeds = [*plan.seeds, *plan.final_seeds]
     check_memory_fits(grid)
@@ -235,7 +230,7 @@ def sweep(
         _set_workers(workers)
     if resume and (out is None or not Path(out).is_dir()):
         raise OptbenchError(f"--resume needs the folder of an earlier sweep; '{out}' is none")
-    engine = make_executor(executor, scheduler, workers, data_dir)  # unreachable? fails here
+    engine = make_executor(executor, execution.get("scheduler"), workers, data_dir)
     try:
         label = f"sweep-{'-'.join(p.replace(':', '_') for p in plan.problems)}"
         folder = prepare_folder(out, label[:80], results_root)
@@ -282,7 +277,7 @@ def _run_phases(plan: SweepConfig, grid: list, store, engine, chunk_size, progre
     """
     import warnings
 
-    from optbench.analysis import GridEdgeWarning, pick_points, runs_of_picks
+    from optbench.analysis import GridEdgeWarning, cell_columns, pick_points, runs_of_picks
     from optbench.chunks import Phase, execute, order_by_plan
 
     execute(store, Phase("grid", grid), engine, chunk_size, progress)
@@ -294,7 +289,9 @@ def _run_phases(plan: SweepConfig, grid: list, store, engine, chunk_size, progre
     notes = [str(w.message) for w in caught if issubclass(w.category, GridEdgeWarning)]
     every = grid
     if plan.tune:
-        finals = plan.final_runs(picks)
+        by_id = {config.run_id: config for config in grid}
+        first = runs_of_picks(grid_runs, picks).drop_duplicates(cell_columns(grid_runs))
+        finals = plan.final_runs(by_id[run_id] for run_id in first["run_id"])
         execute(store, Phase("final", finals), engine, chunk_size, progress)
         runs, history = store.read()
         every = grid + finals
@@ -345,7 +342,7 @@ def _plot_sweep(folder: Path, runs: pd.DataFrame, history: pd.DataFrame, svg: bo
     reruns when it was tuned, else the grid runs at the point best.csv names)."""
     import pandas as pd
 
-    from optbench.analysis import CELL, runs_of_picks
+    from optbench.analysis import cell_columns, runs_of_picks
     from optbench.plots_sweep import draw_sweep_figures
     from optbench.results import read_csv_or_error
 
@@ -356,7 +353,7 @@ def _plot_sweep(folder: Path, runs: pd.DataFrame, history: pd.DataFrame, svg: bo
         best = read_csv_or_error(folder / BEST_CSV)
         picks = {}
         for row in best.to_dict("records"):
-            key = tuple(row[c] for c in CELL)
+            key = tuple(row.get(c) for c in cell_columns(grid_runs))
             hps = {k[3:]: v for k, v in row.items() if k.startswith("hp_") and pd.notna(v)}
             picks[key] = {"lr": row["lr"], **hps}
         picked = runs_of_picks(grid_runs, picks)
@@ -409,8 +406,8 @@ def bench(
     ``@optbench.register_optimizer`` optimizers exist.
 
     ``suite="perf"``: throughput, compile and start-up figures, ``repeats`` samples each, each
-    beside its hand-fused reference (``only`` picks benchmarks: engine, sweep, startup;
-    ``quick`` shrinks the work for tests).
+    beside its hand-fused reference (``only`` picks benchmarks: engine, sweep, startup, mlp,
+    and cluster, which runs only when named; ``quick`` shrinks the work for tests).
 
     >>> result = optbench.bench(baseline="benchmarks/baselines/smoke.csv")  # doctest: +SKIP
     >>> result.ok, result.failures                                     # doctest: +SKIP
@@ -424,10 +421,10 @@ def bench(
         return prepare_folder(out, f"bench-{suite}", results_root) if save else None
 
     if suite == "perf":
-        return suites.perf(
+        return suites.run_perf(
             make_folder=folder, repeats=repeats, only=only, quick=quick, progress=progress
         )
-    return suites.smoke(
+    return suites.run_smoke(
         make_folder=folder,
         baseline=baseline,
         update_baseline=update_baseline,
@@ -442,6 +439,6 @@ def bench_compare(
 ) -> pd.DataFrame:
     """Compare two perf folders; rows with ``significant`` True beat the measured noise
     (non-overlapping min–max ranges and a median change beyond ``threshold``)."""
-    from optbench import perf as pf
+    from optbench.suites import perf as pf
 
     return pf.compare(pf.read_samples(folder_a), pf.read_samples(folder_b), threshold)

@@ -15,19 +15,19 @@ import hashlib
 import itertools
 import json
 import math
+import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
+from optbench import settings
 from optbench.errors import OptbenchError, unknown_name
 from optbench.optimizers import PRESETS, Hyper, OptimizerSpec, get_optimizer
 from optbench.problems import get_problem
-from optbench.problems.networks import NetworkOptions, resolve_network
+from optbench.problems.networks import NetworkOptions, parse_hidden, resolve_network
+from optbench.settings import DEFAULT_BOUND, DEFAULT_PROBLEM, DEFAULT_STEPS
 
-DEFAULT_PROBLEM = "beale"  # the surface of the classic optimizer animations
-DEFAULT_STEPS = 10_000  # enough for every default lr to show where it is going on Beale
 HISTORY_ROWS = 1000  # default record_every keeps about this many rows per run
 SWEEP_HISTORY_ROWS = 100  # ... and per run of a sweep, where runs are many
-DEFAULT_BOUND = 1e6
 
 
 @dataclass(frozen=True)
@@ -88,6 +88,7 @@ def parse_start(text: str) -> tuple[float, float]:
 
 
 Axis = tuple[float, ...]
+Cell = tuple[str, str, float, int, str, "NetworkOptions | None"]
 Where = Callable[[str], str]
 
 
@@ -182,7 +183,9 @@ def _whole(key: str, value: object, where: Where, minimum: int = 1) -> int:
 
 
 def _seeds(key: str, value: object, where: Where, after: int = 0) -> tuple[int, ...]:
-    """``5`` means five seeds (``after`` … ``after``+4); a list names them."""
+    """``5`` means five seeds (``after`` … ``after``+4); a list (or ``"3,7"``) names them."""
+    if isinstance(value, str) and "," in value:
+        value = _list(value)
     if isinstance(value, list | tuple):
         if not value:
             raise OptbenchError(f"{where(key)}{key} = []: an empty list makes an empty grid")
@@ -199,13 +202,9 @@ def _list(value: object) -> list:
     return list(value) if isinstance(value, list | tuple) else [value]
 
 
-SWEEP_KEYS = (
-    "problems", "optimizers", "lr", "hp", "preset", "steps", "seeds", "noise", "start",
-    "record_every", "bound", "tune", "final_seeds", "network",
-)  # fmt: skip
-ALIASES = {"optimizer": "optimizers", "problem": "problems", "seed": "seeds"}
-"""The singular spellings ``optbench.run`` uses, accepted by sweeps too."""
-NETWORK_KEYS = ("model", "hidden", "activation", "loss", "init", "l2", "epochs", "batch_size")
+SWEEP_KEYS = settings.PLAN
+"""The keys of a sweep's grid and protocol (execution keys are the caller's business)."""
+NETWORK_KEYS = settings.NETWORK
 
 PERCEPTRON_RULE = OptimizerSpec(
     name="perceptron",
@@ -214,6 +213,7 @@ PERCEPTRON_RULE = OptimizerSpec(
     defaults={"torch": {"lr": 1.0}, "keras": {"lr": 1.0}},
     slots=1,
     summary="Rosenblatt's rule w ← w + lr·(y − ŷ)·x: the perceptron model's own learner",
+    truth_table_lr=1.0,
 )
 """Not a registered optimizer (it only makes sense for ``model = "perceptron"``), but it goes
 through the same grid, validation and run_id machinery as one."""
@@ -239,9 +239,8 @@ class SweepConfig:
     bound: float = DEFAULT_BOUND
     tune: tuple[str, ...] = ()
     final_seeds: tuple[int, ...] = ()
-    network: tuple[
-        tuple[str, object], ...
-    ] = ()  # network choices as given (problem defaults fill in)
+    network: tuple[tuple[str, tuple], ...] = ()
+    """Network settings given, each an axis (name → values; the problem's defaults fill in)."""
     history_rows: int = field(default=SWEEP_HISTORY_ROWS, compare=False)
 
     @classmethod
@@ -251,11 +250,14 @@ class SweepConfig:
         where: Where = _nowhere,
         history_rows: int = SWEEP_HISTORY_ROWS,
     ) -> SweepConfig:
-        """Validate a mapping in the TOML/flag schema (see README) and build the sweep.
+        """Validate settings as the user wrote them (flags, TOML or keywords, by the names of
+        ``optbench.settings``) and build the sweep.
 
         ``where(key)`` prefixes error messages with the key's origin, e.g. ``"fair.toml:7: "``.
         """
-        raw = {ALIASES.get(key, key): value for key, value in raw.items()}
+        raw = _flatten_network_table(
+            {settings.canonical(key): value for key, value in raw.items()}, where
+        )
         for key in raw:
             if key not in SWEEP_KEYS:
                 raise OptbenchError(f"{where(key)}{unknown_name('key', key, SWEEP_KEYS).args[0]}")
@@ -265,66 +267,13 @@ class SweepConfig:
         )
         if not problems:
             raise OptbenchError(f"{where('problems')}name at least one problem")
-        network, models = _network_choices(raw, problems, where)
-        table = raw.get("optimizers", "perceptron" if "perceptron" in models else "adam")
-        if isinstance(table, Mapping):
-            per_optimizer = {str(k): v for k, v in table.items()}
-        else:
-            per_optimizer = {str(name): {} for name in _list(table)}
-        if not per_optimizer or "" in per_optimizer:
-            raise OptbenchError(f"{where('optimizers')}name at least one optimizer (no empty name)")
-        if "perceptron" in models and set(per_optimizer) != {"perceptron"}:
-            raise OptbenchError(
-                f"{where('optimizers')}the perceptron learns by its own rule "
-                "(w ← w + lr·(y − ŷ)·x), not by an optimizer: drop -o, or use --model mlp to "
-                "compare optimizers"
-            )
-        if "perceptron" in per_optimizer and "perceptron" not in models:
-            raise OptbenchError(
-                f"{where('optimizers')}'perceptron' is a model: use --model perceptron"
-            )
-        where_name = (lambda n: f"optimizers.{n}") if isinstance(table, Mapping) else None
-        specs = {
-            name: _located(
-                where, where_name(name) if where_name else "optimizers", optimizer_spec, name
-            )
-            for name in per_optimizer
-        }
+        network, models = _network_axes(raw, problems, where)
+        per_optimizer, specs = _optimizers(raw, models, where)
         presets = tuple(str(p) for p in _list(raw.get("preset", "torch")))
         for preset in presets:
             if preset not in PRESETS:
                 raise OptbenchError(f"{where('preset')}{unknown_name('preset', preset, PRESETS)}")
-
-        axes: dict[str, dict[str, Axis]] = {name: {} for name in specs}
-        origin: dict[tuple[str, str], str] = {}  # (optimizer, hp) → the key that set it
-        _route_shared(raw, specs, axes, origin, where)
-        for name, own in per_optimizer.items():
-            if not isinstance(own, Mapping):
-                raise OptbenchError(
-                    f"{where(f'optimizers.{name}')}optimizers.{name} must be a table of "
-                    "hyperparameters"
-                )
-            for hname, value in own.items():
-                key = f"optimizers.{name}.{hname}"
-                if hname not in specs[name].hyper_names:
-                    known = specs[name].hyper_names
-                    error = unknown_name(f"hyperparameter of {name}", hname, known)
-                    raise OptbenchError(f"{where(key)}{error}")
-                axes[name][hname] = parse_axis(value, key, where)
-                origin[(name, hname)] = key
-        if len(problems) == 1:  # a truth table suggests its lrs (sgd 1.0 learns XOR, 1e-2 barely)
-            suggested = getattr(get_problem(problems[0]), "suggested_lr", {})
-            for name in specs:
-                if "lr" not in axes[name] and name in suggested:
-                    axes[name]["lr"] = (float(suggested[name]),)
-        for (name, hname), key in origin.items():  # each value alone, so the error names its key
-            hyper = specs[name].hypers[specs[name].hyper_names.index(hname)]
-            for value in axes[name][hname]:
-                try:
-                    hyper.validate(value, name)
-                except OptbenchError as exc:
-                    raise OptbenchError(f"{where(key)}{exc}") from None
-
+        axes = _hyper_axes(raw, per_optimizer, specs, problems, presets[0], where)
         steps = tuple(_whole("steps", v, where) for v in _list(raw.get("steps", DEFAULT_STEPS)))
         noise = parse_axis(raw.get("noise", 0.0), "noise", where)
         if any(v < 0 for v in noise):
@@ -336,25 +285,7 @@ class SweepConfig:
         bound = parse_axis(raw.get("bound", DEFAULT_BOUND), "bound", where)
         if len(bound) != 1 or not bound[0] > 0:
             raise OptbenchError(f"{where('bound')}bound={raw.get('bound')} must be one number > 0")
-        tune = tuple(str(t) for t in _list(raw.get("tune", [])))
-        for hname in tune:
-            if not any(len(a.get(hname, ())) > 1 for a in axes.values()):
-                raise OptbenchError(
-                    f"{where('tune')}tune = {hname!r}: no optimizer has a grid of {hname} values "
-                    f"to tune over (give e.g. {hname} = {{log_space = [1e-4, 1], num = 9}})"
-                )
-        final_seeds: tuple[int, ...] = ()
-        if tune:
-            final_seeds = _seeds(
-                "final_seeds", raw.get("final_seeds", len(seeds)), where, after=max(seeds) + 1
-            )
-            if set(final_seeds) & set(seeds):
-                raise OptbenchError(
-                    f"{where('final_seeds')}final_seeds must be fresh: not among the tuning seeds"
-                )
-        elif "final_seeds" in raw:
-            raise OptbenchError(f"{where('final_seeds')}final_seeds only makes sense with tune")
-
+        tune, final_seeds = _protocol(raw, axes, seeds, where)
         sweep = cls(
             problems=problems,
             optimizers=tuple(specs),
@@ -396,29 +327,44 @@ class SweepConfig:
         chosen = starts.get(problem, starts.get("*"))
         return chosen if chosen is not None else tuple(float(v) for v in get_problem(problem).start)
 
-    def network_options(self, problem: str) -> NetworkOptions | None:
-        """The resolved network of a network problem (None for a surface)."""
+    def network_options(self, problem: str) -> list[NetworkOptions | None]:
+        """Every network the settings' axes make for ``problem`` ([None] for a surface)."""
         spec = get_problem(problem)
-        return resolve_network(spec, **dict(self.network)) if spec.family == "network" else None
+        if spec.family != "network":
+            return [None]
+        names = [name for name, _ in self.network]
+        return list(
+            dict.fromkeys(
+                resolve_network(spec, **dict(zip(names, values, strict=True)))
+                for values in itertools.product(*(v for _, v in self.network))
+            )
+        )
 
-    def cells(self) -> list[tuple[str, str, float, int, str]]:
-        """(problem, preset, noise, steps, optimizer): what tuning picks one point for.
+    def cells(self) -> list[Cell]:
+        """(problem, preset, noise, steps, optimizer, network): what tuning picks one point for.
 
-        Noise and steps are surface axes; a network's steps follow from its epochs."""
-        cells = []
+        Noise and steps are surface axes; a network's steps follow from its epochs, and each
+        combination of its settings' values is a cell of its own."""
+        cells: list[Cell] = []
         for problem in self.problems:
-            options = self.network_options(problem)
-            if options is None:
-                noise, steps = self.noise, self.steps
-            else:
-                noise, steps = (0.0,), (get_problem(problem).steps(options),)
-            cells += itertools.product([problem], self.presets, noise, steps, self.optimizers)
+            for options in self.network_options(problem):
+                if options is None:
+                    noise, steps = self.noise, self.steps
+                else:
+                    noise, steps = (0.0,), (get_problem(problem).steps(options),)
+                cells += [
+                    (problem, preset, v, n, name, options)
+                    for preset, v, n, name in itertools.product(
+                        self.presets, noise, steps, self.optimizers
+                    )
+                ]
         return cells
 
-    def _runs(self, cell, hps: Iterable[dict[str, float]], seeds: Iterable[int]) -> list[RunConfig]:
-        problem, preset, noise, steps, name = cell
+    def _runs(
+        self, cell: Cell, hps: Iterable[dict[str, float]], seeds: Iterable[int]
+    ) -> list[RunConfig]:
+        problem, preset, noise, steps, name, options = cell
         names = optimizer_spec(name).hyper_names
-        options = self.network_options(problem)
         if options is None:
             start = self.start_for(problem)
             record_every = self.record_every or max(1, steps // self.history_rows)
@@ -443,8 +389,9 @@ class SweepConfig:
         ]
 
     def expand(self) -> list[RunConfig]:
-        """Every run of the grid, in a fixed order (problem, preset, noise, steps, optimizer,
-        hyperparameter point, seed), so chunks keep runs of one kernel group together."""
+        """Every run of the grid, in a fixed order (problem, network, preset, noise, steps,
+        optimizer, hyperparameter point, seed), so chunks keep runs of one kernel group
+        together."""
         points = self.points()
         return [
             run
@@ -452,14 +399,14 @@ class SweepConfig:
             for run in self._runs(cell, points[(cell[4], cell[1])], self.seeds)
         ]
 
-    def final_runs(self, picks: Mapping[tuple, dict[str, float]]) -> list[RunConfig]:
-        """Reruns of each cell's picked point on the fresh ``final_seeds`` (tuning protocol)."""
-        return [
-            run
-            for cell in self.cells()
-            if cell in picks
-            for run in self._runs(cell, [picks[cell]], self.final_seeds)
-        ]
+    def final_runs(self, picked: Iterable[RunConfig]) -> list[RunConfig]:
+        """Reruns of each cell's picked grid run on the fresh ``final_seeds`` (the tuning
+        protocol): the same configuration, only the seed changes."""
+        return [replace(run, seed=seed) for run in picked for seed in self.final_seeds]
+
+    def run_count(self) -> int:
+        """Runs of the grid plus the tuned reruns: what a progress bar counts."""
+        return len(self.expand()) + len(self.cells()) * len(self.final_seeds)
 
     def to_dict(self) -> dict:
         data = asdict(self)
@@ -475,18 +422,18 @@ class SweepConfig:
         """The plan in words: the grid and how many runs it makes."""
         lines = [f"problems   {', '.join(self.problems)}",
                  f"presets    {', '.join(self.presets)}   seeds {len(self.seeds)}"]  # fmt: skip
-        if any(self.network_options(p) is None for p in self.problems):
+        if any(None in self.network_options(p) for p in self.problems):
             noise = ", ".join(f"{v:g}" for v in self.noise)
             lines.append(f"surfaces   noise {noise}   steps {', '.join(map(str, self.steps))}")
         for problem in self.problems:
-            options = self.network_options(problem)
-            if options is not None:
-                hidden = "-".join(map(str, options.hidden)) or "none"
-                lines.append(
-                    f"{problem:<10} {options.model} hidden {hidden} {options.activation}, "
-                    f"{options.loss}, {options.epochs} epochs of batch {options.batch_size} "
-                    f"({get_problem(problem).steps(options):,} steps)"
-                )
+            for options in self.network_options(problem):
+                if options is not None:
+                    hidden = "-".join(map(str, options.hidden)) or "none"
+                    lines.append(
+                        f"{problem:<10} {options.model} hidden {hidden} {options.activation}, "
+                        f"{options.loss}, {options.epochs} epochs of batch {options.batch_size} "
+                        f"({get_problem(problem).steps(options):,} steps)"
+                    )
         points = self.points()
         for name, named_axes in self.axes:
             grid = "  ".join(
@@ -505,35 +452,172 @@ class SweepConfig:
         return "\n".join(lines)
 
 
-def _network_choices(
-    raw: Mapping[str, object], problems: Sequence[str], where: Where
-) -> tuple[tuple[tuple[str, object], ...], set[str]]:
-    """The ``network`` table (model, hidden, activation, ...), checked against every network
-    problem of the sweep; returns it as sorted pairs and the set of models it makes."""
-    given = raw.get("network") or {}
-    if not isinstance(given, Mapping):
+def _optimizers(
+    raw: Mapping[str, object], models: set[str], where: Where
+) -> tuple[dict[str, object], dict[str, OptimizerSpec]]:
+    """The optimizers named (a list, or a table of per-optimizer hyperparameters) and their
+    specs; the perceptron model has its own learning rule and takes no optimizer."""
+    table = raw.get("optimizers", "perceptron" if "perceptron" in models else "adam")
+    if isinstance(table, Mapping):
+        per_optimizer = {str(k): v for k, v in table.items()}
+    else:
+        per_optimizer = {str(name): {} for name in _list(table)}
+    if not per_optimizer or "" in per_optimizer:
+        raise OptbenchError(f"{where('optimizers')}name at least one optimizer (no empty name)")
+    if "perceptron" in models and set(per_optimizer) != {"perceptron"}:
+        raise OptbenchError(
+            f"{where('optimizers')}the perceptron learns by its own rule "
+            "(w ← w + lr·(y − ŷ)·x), not by an optimizer: drop -o, or use --model mlp to "
+            "compare optimizers"
+        )
+    if "perceptron" in per_optimizer and "perceptron" not in models:
+        raise OptbenchError(f"{where('optimizers')}'perceptron' is a model: use --model perceptron")
+    own_key = isinstance(table, Mapping)
+    specs = {
+        name: _located(
+            where, f"optimizers.{name}" if own_key else "optimizers", optimizer_spec, name
+        )
+        for name in per_optimizer
+    }
+    return per_optimizer, specs
+
+
+def _hyper_axes(
+    raw: Mapping[str, object],
+    per_optimizer: Mapping[str, object],
+    specs: Mapping[str, OptimizerSpec],
+    problems: Sequence[str],
+    preset: str,
+    where: Where,
+) -> dict[str, dict[str, Axis]]:
+    """Per optimizer, the values of each hyperparameter given: shared (``lr``, ``hp``) or its
+    own table; each value validated alone, so the error names the key that set it."""
+    axes: dict[str, dict[str, Axis]] = {name: {} for name in specs}
+    origin: dict[tuple[str, str], str] = {}  # (optimizer, hp) → the key that set it
+    _route_shared(raw, specs, axes, origin, where)
+    for name, own in per_optimizer.items():
+        if not isinstance(own, Mapping):
+            raise OptbenchError(
+                f"{where(f'optimizers.{name}')}optimizers.{name} must be a table of hyperparameters"
+            )
+        for hname, value in own.items():
+            key = f"optimizers.{name}.{hname}"
+            if hname not in specs[name].hyper_names:
+                known = specs[name].hyper_names
+                error = unknown_name(f"hyperparameter of {name}", hname, known)
+                raise OptbenchError(f"{where(key)}{error}")
+            axes[name][hname] = parse_axis(value, key, where)
+            origin[(name, hname)] = key
+    if len(problems) == 1:  # a truth table suggests its lrs (sgd 1.0 learns XOR, 1e-2 barely)
+        for name in specs:
+            suggested = specs[name].suggested_lr(get_problem(problems[0]), preset)
+            if "lr" not in axes[name] and suggested is not None:
+                axes[name]["lr"] = (float(suggested),)
+    for (name, hname), key in origin.items():
+        hyper = specs[name].hypers[specs[name].hyper_names.index(hname)]
+        for value in axes[name][hname]:
+            try:
+                hyper.validate(value, name)
+            except OptbenchError as exc:
+                raise OptbenchError(f"{where(key)}{exc}") from None
+    return axes
+
+
+def _protocol(
+    raw: Mapping[str, object], axes: Mapping[str, Mapping[str, Axis]], seeds: tuple[int, ...],
+    where: Where,
+) -> tuple[tuple[str, ...], tuple[int, ...]]:  # fmt: skip
+    """``tune`` (axes to pick the best point of) and the fresh ``final_seeds`` to judge it on."""
+    tune = tuple(str(t) for t in _list(raw.get("tune", [])))
+    for hname in tune:
+        if not any(len(a.get(hname, ())) > 1 for a in axes.values()):
+            raise OptbenchError(
+                f"{where('tune')}tune = {hname!r}: no optimizer has a grid of {hname} values "
+                f"to tune over (give e.g. {hname} = {{log_space = [1e-4, 1], num = 9}})"
+            )
+    if not tune:
+        if "final_seeds" in raw:
+            raise OptbenchError(f"{where('final_seeds')}final_seeds only makes sense with tune")
+        return (), ()
+    final_seeds = _seeds(
+        "final_seeds", raw.get("final_seeds", len(seeds)), where, after=max(seeds) + 1
+    )
+    if set(final_seeds) & set(seeds):
+        raise OptbenchError(
+            f"{where('final_seeds')}final_seeds must be fresh: not among the tuning seeds"
+        )
+    return tune, final_seeds
+
+
+def _flatten_network_table(raw: dict[str, object], where: Where) -> dict[str, object]:
+    """A ``[network]`` table in a sweep file is a heading over the network settings: its keys
+    are the same top-level settings (a flag of the same name wins over it)."""
+    table = raw.pop("network", None)
+    if table is None:
+        return raw
+    if not isinstance(table, Mapping):
         raise OptbenchError(f"{where('network')}network must be a table of model settings")
-    for key in given:
+    for key, value in table.items():
         if key not in NETWORK_KEYS:
             raise OptbenchError(
                 f"{where('network')}{unknown_name('network setting', key, NETWORK_KEYS)}"
             )
-    choices = {
-        k: (tuple(v) if isinstance(v, list) else v) for k, v in given.items() if v is not None
-    }
+        raw.setdefault(key, value)
+    return raw
+
+
+def _hidden_axis(value: object) -> tuple[tuple[int, ...], ...]:
+    """Architectures: ``64,32`` / ``[64, 32]`` is one (two layers); a list of several
+    (``["16", "64x32"]``, ``[[16], [64, 32]]``, or the flag repeated) is an axis."""
+    if isinstance(value, list | tuple) and any(isinstance(v, list | tuple | str) for v in value):
+        if not value:
+            raise OptbenchError("hidden = []: name at least one architecture")
+        return tuple(dict.fromkeys(parse_hidden(v) for v in value))
+    return (parse_hidden(value),)
+
+
+def _network_axis(key: str, value: object, where: Where) -> tuple:
+    """The values one network setting takes (one value is an axis of one)."""
+    if key == "hidden":
+        return _located(where, key, _hidden_axis, value)
+    if key == "l2":
+        return parse_axis(value, key, where)
+    values = _list(value)
+    if not values:
+        raise OptbenchError(f"{where(key)}{key} = {value!r}: name at least one value")
+    if key in ("epochs", "batch_size"):
+        return tuple(dict.fromkeys(_whole(key, v, where) for v in values))
+    return tuple(dict.fromkeys(str(v) for v in values))
+
+
+def _network_axes(
+    raw: Mapping[str, object], problems: Sequence[str], where: Where
+) -> tuple[tuple[tuple[str, tuple], ...], set[str]]:
+    """The network settings given (model, hidden, activation, ...), each an axis, checked
+    against every network problem of the sweep; returns them in declaration order and the set
+    of models they make."""
+    axes = tuple(
+        (key, _network_axis(key, raw[key], where))
+        for key in NETWORK_KEYS
+        if raw.get(key) is not None
+    )
     networks = [p for p in problems if get_problem(p).family == "network"]
     surfaces = [p for p in problems if p not in networks]
-    if choices and not networks:
-        flags = ", ".join("--" + k.replace("_", "-") for k in sorted(choices))
+    if axes and not networks:
+        flags = ", ".join(settings.BY_NAME[k].flag for k, _ in axes)
         raise OptbenchError(
-            f"{where('network')}{flags}: network options; '{surfaces[0]}' is a 2-D surface"
+            f"{where(axes[0][0])}{flags}: network options; '{surfaces[0]}' is a 2-D surface"
         )
-    models = {
-        _located(where, "network", resolve_network, get_problem(p), **choices).model
-        for p in networks
-    }
-    if "perceptron" in models and surfaces:
-        raise OptbenchError(f"{where('network')}the perceptron model needs network problems only")
+    names = [k for k, _ in axes]
+    for problem in networks:  # every combination resolves: impossible ones fail before running
+        for values in itertools.product(*(v for _, v in axes)):
+            given = dict(zip(names, values, strict=True))
+            _located(where, names[0] if names else "network", resolve_network,
+                     get_problem(problem), **given)  # fmt: skip
+    models = set(dict(axes).get("model", ("mlp",))) if networks else set()
+    if "perceptron" in models and (surfaces or len(models) > 1):
+        other = "network problems only" if surfaces else "a sweep of its own (not mixed with mlp)"
+        raise OptbenchError(f"{where('model')}the perceptron model needs {other}")
     if networks and not surfaces:
         surface_only = {
             "steps": "a network trains for --epochs, not --steps",
@@ -547,7 +631,7 @@ def _network_choices(
                 f"{where('noise')}--noise is gradient noise on 2-D surfaces; for noisier data use "
                 f"--problem {get_problem(networks[0]).name}:noise=VALUE"
             )
-    return tuple(sorted(choices.items())), models
+    return axes, models
 
 
 def _located(where: Where, key: str, function: Callable, *args: object, **kwargs: object):
@@ -624,43 +708,47 @@ def _point(value: object, where: Where) -> tuple[float, ...]:
         raise OptbenchError(f"{where('start')}{exc}") from None
 
 
-def build_run_configs(
-    optimizers: Iterable[str],
-    problem: str = DEFAULT_PROBLEM,
-    *,
-    lr: float | Mapping[str, float] | None = None,
-    hp: Mapping[str, float] | None = None,
-    preset: str = "torch",
-    steps: int | None = None,
-    start: Sequence[float] | str | None = None,
-    seeds: Iterable[int] = (0,),
-    noise: float = 0.0,
-    record_every: int | None = None,
-    bound: float = DEFAULT_BOUND,
-    network: Mapping[str, object] | None = None,
-) -> list[RunConfig]:
+def build_run_configs(**given: object) -> list[RunConfig]:
     """The runs of ``optbench run``: one per optimizer × seed, one value per setting.
 
-    ``lr`` is one value for all, a {optimizer: lr} mapping, or None for each default.
-    ``record_every`` None keeps about ``HISTORY_ROWS`` history rows per run (every epoch for a
-    network). ``network`` holds a network problem's choices (model, hidden, activation, loss,
-    init, l2, epochs, batch_size; None means the problem's default).
+    ``given`` maps setting names (``optbench.settings``) to values as the user wrote them;
+    None means "not given". ``record_every`` unset keeps about ``HISTORY_ROWS`` history rows
+    per run (every epoch for a network).
     """
-    raw: dict[str, object] = {
-        "problems": [problem],
-        "preset": preset,
-        "seeds": [*seeds],
-        "bound": bound,
-        "network": {k: v for k, v in (network or {}).items() if v is not None},
-    }
-    optimizers = list(dict.fromkeys(optimizers))
-    for key, value in (("optimizers", optimizers or None), ("lr", lr), ("hp", hp or None),
-                       ("start", start), ("record_every", record_every), ("steps", steps),
-                       ("noise", noise or None)):  # fmt: skip
-        if value is not None:
-            raw[key] = value
+    raw = {settings.canonical(k): v for k, v in given.items() if v is not None}
+    for key in raw:
+        setting = settings.BY_NAME.get(key)
+        if setting is None or "run" not in setting.commands or setting.group == "execution":
+            known = [s.name for s in settings.for_command("run") if s.group != "execution"]
+            raise unknown_name("setting of run", key, known)
+    problems = _list(raw.get("problems", DEFAULT_PROBLEM))
+    if len(problems) != 1:
+        raise OptbenchError("run takes one problem; use 'optbench sweep' for several")
     sweep = SweepConfig.from_raw(raw, history_rows=HISTORY_ROWS)
     grids = [name for name, axes in sweep.axes if any(len(v) > 1 for _, v in axes)]
-    if grids or len(sweep.steps) > 1 or len(sweep.noise) > 1:
+    grids += [name for name, values in sweep.network if len(values) > 1]
+    if grids or len(sweep.steps) > 1 or len(sweep.noise) > 1 or len(sweep.presets) > 1:
         raise OptbenchError("run takes one value per setting; use 'optbench sweep' for grids")
     return sweep.expand()
+
+
+def execution_settings(given: Mapping[str, object], where: Where = _nowhere) -> dict[str, object]:
+    """Where runs execute (``executor``, ``scheduler``, ``workers``, ``data_dir``): checked
+    here like every setting, kept out of a sweep's identity."""
+    chosen: dict[str, object] = {}
+    for key in settings.EXECUTION:
+        value = given.get(key)
+        if value is None:
+            continue
+        if key == "workers":
+            chosen[key] = _whole(key, value, where)
+        elif not isinstance(value, str | os.PathLike) or not str(value).strip():
+            raise OptbenchError(f"{where(key)}{key} = {value!r} must be a non-empty string")
+        else:
+            chosen[key] = str(value)
+    executor = chosen.get("executor", "local")
+    if executor not in ("local", "dask"):
+        raise OptbenchError(
+            f"{where('executor')}{unknown_name('executor', executor, ('local', 'dask'))}"
+        )
+    return chosen

@@ -1,4 +1,4 @@
-"""Sweep files: TOML (Python's own tomllib) read into the same schema the flags produce.
+"""Sweep files: TOML (Python's own tomllib) read into the settings the flags also give.
 
 tomllib reports syntax errors with their line but knows nothing of positions once parsed, so
 ``key_line`` finds where a key was written: every error about a key names the file and line.
@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 
-from optbench.config import SweepConfig
+from optbench import settings
+from optbench.config import SweepConfig, execution_settings
 from optbench.errors import OptbenchError
-
-EXECUTION_KEYS = ("executor", "scheduler", "data_dir")
-"""Where to run, not what: allowed in a file, kept out of the sweep's identity (its sha256)."""
 
 _HEADER = re.compile(r"^\[\[?\s*([^\]]+?)\s*\]\]?\s*$")
 _ASSIGNMENT = re.compile(r"^([A-Za-z0-9_\-.\"' ]+?)\s*=")
@@ -44,11 +43,14 @@ def key_line(text: str, key: str) -> int | None:
     return None
 
 
-def load_sweep_file(path: str | Path, overrides: dict | None = None) -> tuple[SweepConfig, dict]:
-    """The sweep described by a TOML file, with flag ``overrides`` of top-level keys on top.
+def load_sweep_file(
+    path: str | Path, overrides: Mapping[str, object] | None = None
+) -> tuple[SweepConfig, dict[str, object]]:
+    """The sweep described by a TOML file, with ``overrides`` (flags or keywords, by setting
+    name) on top of its top-level keys: the one place a file and flags are merged.
 
-    Returns the validated config and the raw mapping (with any ``executor``, ``scheduler``,
-    ``data_dir``).
+    Returns the validated sweep and its execution settings (executor, scheduler, workers,
+    data_dir), the overrides' winning over the file's.
     """
     path = Path(path)
     try:
@@ -61,21 +63,19 @@ def load_sweep_file(path: str | Path, overrides: dict | None = None) -> tuple[Sw
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise OptbenchError(f"{path}: malformed TOML: {exc}") from None
-    overrides = dict(overrides or {})
-    if isinstance(raw.get("network"), dict) and "network" in overrides:  # merge, flags on top
-        overrides["network"] = {**raw["network"], **overrides["network"]}
+    overrides = {settings.canonical(k): v for k, v in (overrides or {}).items() if v is not None}
+    raw = {settings.canonical(k): v for k, v in raw.items()}
     raw.update(overrides)
 
     def where(key: str) -> str:
         top = key.split(".", 1)[0]
         if top in overrides:
-            return f"--{top.replace('_', '-')}: "
+            return f"{settings.BY_NAME[top].flag}: " if top in settings.BY_NAME else f"{top}: "
         line = key_line(text, key)
+        if line is None and top in settings.NETWORK:  # written under a [network] heading
+            line = key_line(text, f"network.{key}")
         return f"{path}:{line}: " if line else f"{path}: "
 
-    sweep_keys = {k: v for k, v in raw.items() if k not in EXECUTION_KEYS}
-    for key in EXECUTION_KEYS:
-        if key in raw and not isinstance(raw[key], str):
-            raise OptbenchError(f"{where(key)}{key} = {raw[key]!r} must be a string")
-
-    return SweepConfig.from_raw(sweep_keys, where), raw
+    execution = execution_settings(raw, where)
+    plan = {k: v for k, v in raw.items() if k not in settings.EXECUTION}
+    return SweepConfig.from_raw(plan, where), execution

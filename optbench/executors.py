@@ -42,7 +42,7 @@ def warm_up() -> dict[str, object]:
 
     from optbench.config import build_run_configs
 
-    run_chunk(build_run_configs(["sgd"], "bowl", steps=2), threads=1)
+    run_chunk(build_run_configs(optimizers=["sgd"], problems="bowl", steps=2), threads=1)
     return {"pid": os.getpid(), "numba_threads": numba.config.NUMBA_NUM_THREADS}
 
 

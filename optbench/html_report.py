@@ -174,7 +174,7 @@ def esc(value: Any) -> str:
 
 def write_report(folder: str | os.PathLike) -> Path:
     """Write ``folder/report.html`` and return its path (see the module docstring)."""
-    from optbench import __version__
+    from optbench._version import __version__
 
     folder = Path(folder)
     if not folder.is_dir():

@@ -171,7 +171,7 @@ def manifest(config: dict, started: str, command: str, seeds: Sequence[int]) -> 
     import numpy
     import pandas
 
-    from optbench import __version__
+    from optbench._version import __version__
 
     return {
         "schema_version": SCHEMA_VERSION,

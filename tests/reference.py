@@ -1,21 +1,21 @@
-"""Plain-NumPy reference of every update rule in shared/OPTIMIZERS.md: the slow twin of each kernel.
+"""Plain-NumPy reference of every update rule in docs/optimizers.md: the slow twin of each kernel.
 
-Written straight from the two tables of OPTIMIZERS.md (torch 2.x and Keras 3), line by line, with
-no numba and no loops over coordinates, so each rule can be read against the table and checked by
-eye. It deliberately shares no code with ``optbench/optimizers/kernels.py``: the tests run both
-side by side and a disagreement means one of them does not say what the table says.
+Written straight from the equations of docs/optimizers.md (torch 2.x and Keras 3), line by line,
+with no numba and no loops over coordinates, so each rule can be read against its section and
+checked by eye. It deliberately shares no code with ``optbench/optimizers/builtin.py``: the tests
+run both side by side and a disagreement means one of them does not say what the document says.
 
 Each rule is ``rule(theta, g, state, hp, t) -> new theta``:
 
 * ``hp`` is the same {name: value} dict that ``spec.resolve(preset, overrides)`` returns, so the
   tests feed one resolved dict to both sides. Formula flags (``keras_form``, ``eps_inside``,
-  ``eps_hat``, ``eps_in_max``, ``amsgrad``, ``decoupled``, ``centered``) pick the table's column.
+  ``eps_hat``, ``eps_in_max``, ``amsgrad``, ``decoupled``, ``centered``) pick the convention.
 * ``state`` is a dict of named arrays (``m``, ``v``, ``b`` ...) that the rule creates on step 1;
-  names follow the table, not the kernel's flat layout.
+  names follow the document, not the kernel's flat layout.
 * ``t`` is the 1-based step count.
 
-``SPEC_DEFAULTS`` transcribes the defaults columns of both tables, in optbench's hyperparameter
-names, so a test can check the registry's presets against the document too.
+``SPEC_DEFAULTS`` transcribes the defaults of both presets from the document, in optbench's
+hyperparameter names, so a test can check the registry's presets against the document too.
 """
 
 from __future__ import annotations
@@ -35,11 +35,11 @@ def _slot(state: dict, name: str, like: np.ndarray, start: float = 0.0) -> np.nd
 
 
 def sgd(theta, g, state, hp, t):
-    """Rows ``sgd``, ``momentum`` and ``nesterov`` of both tables. Dampening and coupled λ are
-    torch-row features; the keras row has neither (the tests use them with torch only)."""
+    """Sections SGD, Momentum and Nesterov. Dampening and coupled λ are torch features; the
+    Keras velocity form has neither (the tests use them with torch only)."""
     lr, mu, lam = hp["lr"], hp["momentum"], hp["weight_decay"]
     g = g + lam * theta  # coupled weight decay: g ← g + λθ
-    if mu == 0:  # the sgd row: no buffer at all
+    if mu == 0:  # plain sgd: no buffer at all
         return theta - lr * g
     if hp["keras_form"]:
         # keras: v ← μv − lr·g; θ ← θ + v  (Nesterov: θ ← θ + μv − lr·g with the new v)
@@ -60,7 +60,7 @@ def sgd(theta, g, state, hp, t):
 
 
 def adagrad(theta, g, state, hp, t):
-    """Row ``adagrad``: torch (ε outside √, lr_decay) and keras (ε inside √)."""
+    """Section AdaGrad: torch (ε outside √, lr_decay) and keras (ε inside √)."""
     g = g + hp["weight_decay"] * theta
     clr = hp["lr"] / (1 + (t - 1) * hp["lr_decay"])  # clr = lr/(1+(t−1)·lr_decay)
     s = _slot(state, "s", theta, hp["initial_accumulator"]) + g**2  # s ← s + g²
@@ -71,9 +71,8 @@ def adagrad(theta, g, state, hp, t):
 
 
 def rmsprop(theta, g, state, hp, t):
-    """Row ``rmsprop``. The keras row spells out only the plain form; centered and momentum
-    follow the torch row with ε inside the root (Keras 3 keeps lr inside its momentum buffer,
-    the same numbers at a constant lr)."""
+    """Section RMSProp. Keras's centered and momentum forms are torch's with ε inside the
+    root (Keras 3 keeps lr inside its momentum buffer: the same numbers at a constant lr)."""
     alpha, eps, mu = hp["alpha"], hp["eps"], hp["momentum"]
     g = g + hp["weight_decay"] * theta
     v = alpha * _slot(state, "v", theta) + (1 - alpha) * g**2  # v ← αv + (1−α)g²
@@ -95,7 +94,7 @@ def rmsprop(theta, g, state, hp, t):
 
 
 def adam(theta, g, state, hp, t):
-    """Rows ``adam`` (with ``amsgrad``) and ``adamw`` of both tables."""
+    """Sections Adam, AMSGrad and AdamW."""
     lr, b1, b2, eps, lam = hp["lr"], hp["beta1"], hp["beta2"], hp["eps"], hp["weight_decay"]
     if hp["decoupled"]:
         # adamw: θ ← θ·(1 − lr·λ) (Keras writes θ − lr·λ·θ: the same up to one rounding)
@@ -117,7 +116,7 @@ def adam(theta, g, state, hp, t):
 
 
 def nadam(theta, g, state, hp, t):
-    """Row ``nadam``: torch ψ = momentum_decay; keras has no ψ factor (ψ = 1)."""
+    """Section NAdam: torch ψ = momentum_decay; keras has no ψ factor (ψ = 1)."""
     lr, b1, b2, eps, psi = hp["lr"], hp["beta1"], hp["beta2"], hp["eps"], hp["momentum_decay"]
     g = g + hp["weight_decay"] * theta
     mu_t = b1 * (1 - 0.5 * 0.96 ** (t * psi))  # μₜ = β1(1 − ½·0.96^(tψ))
@@ -136,7 +135,7 @@ def nadam(theta, g, state, hp, t):
 
 
 def adamax(theta, g, state, hp, t):
-    """Row ``adamax``: torch puts ε inside the max, keras next to u in the denominator."""
+    """Section AdaMax: torch puts ε inside the max, keras next to u in the denominator."""
     lr, b1, b2, eps = hp["lr"], hp["beta1"], hp["beta2"], hp["eps"]
     g = g + hp["weight_decay"] * theta
     m = b1 * _slot(state, "m", theta) + (1 - b1) * g
@@ -151,7 +150,7 @@ def adamax(theta, g, state, hp, t):
 
 
 def adadelta(theta, g, state, hp, t):
-    """Row ``adadelta``: the same formula in both tables."""
+    """Section AdaDelta: the same formula in both conventions."""
     lr, rho, eps = hp["lr"], hp["rho"], hp["eps"]
     g = g + hp["weight_decay"] * theta
     v = rho * _slot(state, "v", theta) + (1 - rho) * g**2  # v ← ρv + (1−ρ)g²
@@ -163,7 +162,7 @@ def adadelta(theta, g, state, hp, t):
 
 
 def lion(theta, g, state, hp, t):
-    """Row ``lion`` (Chen et al. 2023): the weight decay is decoupled, inside the step."""
+    """Section Lion (Chen et al. 2023): the weight decay is decoupled, inside the step."""
     lr, b1, b2, lam = hp["lr"], hp["beta1"], hp["beta2"], hp["weight_decay"]
     m = _slot(state, "m", theta)
     c = b1 * m + (1 - b1) * g  # c = β1m + (1−β1)g
@@ -187,7 +186,7 @@ RULES: dict[str, Rule] = {
     "lion": lion,
 }
 """Optimizer name → reference rule. ``momentum``/``nesterov`` are rows of the sgd rule and
-``amsgrad``/``adamw`` rows of the adam rule; which row is picked by the hyperparameters."""
+``amsgrad``/``adamw`` of the adam rule; the hyperparameters pick the variant."""
 
 
 class Reference:
@@ -209,7 +208,7 @@ _SGD = {"momentum": 0.0, "dampening": 0.0, "nesterov": 0.0, "weight_decay": 0.0}
 _ADAM = {"beta1": 0.9, "beta2": 0.999, "weight_decay": 0.0, "amsgrad": 0.0, "decoupled": 0.0}
 
 TORCH_DEFAULTS: dict[str, dict[str, float]] = {
-    # The torch table; coupled λ is 0 wherever the table does not give it.
+    # The torch preset; coupled λ is 0 wherever the document does not give it.
     "sgd": {"lr": 1e-2, **_SGD, "keras_form": 0.0},
     "momentum": {"lr": 1e-2, **_SGD, "momentum": 0.9, "keras_form": 0.0},
     "nesterov": {"lr": 1e-2, **_SGD, "momentum": 0.9, "nesterov": 1.0, "keras_form": 0.0},
@@ -229,7 +228,7 @@ TORCH_DEFAULTS: dict[str, dict[str, float]] = {
         "eps_inside": 0.0,
     },
     "adam": {"lr": 1e-3, **_ADAM, "eps": 1e-8, "eps_hat": 0.0},
-    # not a row of the table: Adam's row with "amsgrad on"
+    # Adam's defaults with "amsgrad on"
     "amsgrad": {"lr": 1e-3, **_ADAM, "eps": 1e-8, "amsgrad": 1.0, "eps_hat": 0.0},
     "adamw": {
         "lr": 1e-3,
@@ -248,8 +247,8 @@ for _row in TORCH_DEFAULTS.values():
     _row.setdefault("weight_decay", 0.0)
 
 KERAS_CHANGES: dict[str, dict[str, float]] = {
-    # The keras table, "where it differs"; the formula columns become flags. Its nadam and
-    # adamax rows list only lr: their ε is Keras 3's own default 1e-7 (as in its adam row).
+    # The keras preset, where it differs from torch; formula differences become flags. The
+    # ε of nadam and adamax is Keras 3's own default 1e-7 (as for adam).
     "sgd": {"keras_form": 1.0},
     "momentum": {"keras_form": 1.0},
     "nesterov": {"keras_form": 1.0},
@@ -268,4 +267,4 @@ SPEC_DEFAULTS: dict[str, dict[str, dict[str, float]]] = {
     "torch": TORCH_DEFAULTS,
     "keras": {name: {**row, **KERAS_CHANGES[name]} for name, row in TORCH_DEFAULTS.items()},
 }
-"""The defaults columns of OPTIMIZERS.md in optbench's hyperparameter names, per preset."""
+"""The defaults of docs/optimizers.md in optbench's hyperparameter names, per preset."""

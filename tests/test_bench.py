@@ -16,10 +16,10 @@ from test_cli import assert_one_line_error
 from test_registry import clean_registry  # noqa: F401  (a fixture: registrations are undone)
 
 import optbench
-from optbench import baseline, perf, smoke
 from optbench.cli import cli
 from optbench.errors import OptbenchError
 from optbench.optimizers import registry
+from optbench.suites import baseline, perf, smoke
 
 ROOT = Path(__file__).resolve().parent.parent
 COMMITTED = ROOT / "benchmarks" / "baselines" / "smoke.csv"
@@ -81,7 +81,9 @@ def test_the_committed_baseline_covers_every_optimizer_preset_and_case():
 
 def test_every_built_in_optimizer_has_an_lr_for_every_case():
     for case in smoke.SMOKE_CASES:
-        assert set(case.lr) == set(optbench.all_optimizers()), case.name
+        for name, spec in optbench.all_optimizers().items():
+            for preset in ("torch", "keras"):
+                assert spec.smoke_lr_for(case.name, preset) is not None, (case.name, name)
 
 
 # --- a broken optimizer is caught and named ---------------------------------------------------
@@ -277,6 +279,11 @@ def test_tolerances_as_stated():
 
 
 # --- perf and compare ---------------------------------------------------------------------------
+
+
+def test_the_cluster_benchmark_runs_only_when_named():
+    assert "cluster" not in perf.check_selection(2, None)
+    assert perf.check_selection(2, ["cluster"]) == ["cluster"]
 
 
 def _perf_folder(folder: Path, values: dict[str, list[float]], reference: float = 10.0) -> Path:

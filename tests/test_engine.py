@@ -12,10 +12,11 @@ from optbench.columns import LOG_GAP_FLOOR
 from optbench.config import build_run_configs
 from optbench.engine import run_many
 from optbench.results import target_column
-from optbench.smoke import SMOKE_BUDGET, SMOKE_LR, SMOKE_START
+from optbench.suites.smoke import SMOKE_BUDGET, SMOKE_START, surface_lrs
 
-# A sensible lr per optimizer and smoke surface (the smoke suite's table, optbench/smoke.py):
+# A sensible lr per optimizer and smoke surface (each spec's ``smoke_lr``, the smoke suite's):
 # every optimizer must get within a 1e-3 gap of the minimum in the fixed budget.
+SMOKE_LR = surface_lrs()
 BUILT_IN = list(SMOKE_LR["bowl"])
 
 
@@ -90,9 +91,9 @@ def _engine_arrays(configs):
 
 def test_results_are_bit_identical_whatever_the_thread_count():
     configs = build_run_configs(
-        ["sgd", "adam", "rmsprop"],
-        "rastrigin",
-        seeds=range(6),
+        optimizers=["sgd", "adam", "rmsprop"],
+        problems="rastrigin",
+        seeds=list(range(6)),
         noise=0.5,
         steps=300,
         record_every=7,
@@ -123,7 +124,7 @@ def test_noise_comes_from_the_seed_alone():
 
 
 def test_outputs_follow_config_order_whatever_the_grouping():
-    configs = build_run_configs(["adam", "sgd"], "bowl", seeds=[0, 1], steps=20)
+    configs = build_run_configs(optimizers=["adam", "sgd"], problems="bowl", seeds=[0, 1], steps=20)
     interleaved = [configs[0], configs[2], configs[1], configs[3]]
     out = run_many(interleaved)
     alone = [run_many([c]) for c in interleaved]

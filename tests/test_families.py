@@ -26,9 +26,11 @@ PACKAGE = Path(optbench.__file__).parent
 
 # one small batch per family: two optimizers, two seeds
 SMALL = {
-    "surface": lambda: build_run_configs(["sgd", "adam"], "rosenbrock", seeds=[0, 1], steps=40),
+    "surface": lambda: build_run_configs(
+        optimizers=["sgd", "adam"], problems="rosenbrock", seeds=[0, 1], steps=40
+    ),
     "network": lambda: build_run_configs(
-        ["sgd", "adam"], "moons:n=60", seeds=[0, 1], network={"epochs": 2}
+        optimizers=["sgd", "adam"], problems="moons:n=60", seeds=[0, 1], epochs=2
     ),
 }
 

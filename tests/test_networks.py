@@ -234,10 +234,10 @@ def test_run_id_covers_network_settings_and_surface_ids_are_unchanged():
 
     from optbench.config import build_run_configs
 
-    a = build_run_configs(["adam"], "spirals", network={"hidden": "16"})[0]
-    b = build_run_configs(["adam"], "spirals", network={"hidden": "32"})[0]
+    a = build_run_configs(optimizers=["adam"], problems="spirals", hidden="16")[0]
+    b = build_run_configs(optimizers=["adam"], problems="spirals", hidden="32")[0]
     assert a.run_id != b.run_id
-    surface = build_run_configs(["adam"], "bowl")[0]
+    surface = build_run_configs(optimizers=["adam"], problems="bowl")[0]
     fields = asdict(surface)
     del fields["network"]
     payload = json.dumps(fields, sort_keys=True, separators=(",", ":"))

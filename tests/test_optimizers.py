@@ -1,7 +1,7 @@
-"""Optimizer kernels against the plain-NumPy reference of shared/OPTIMIZERS.md, and the registry.
+"""Optimizer kernels against the plain-NumPy reference of docs/optimizers.md, and the registry.
 
 The reference (tests/reference.py) is written from the document, not from the kernels, so every
-comparison here checks a kernel against the table. Both sides get the same resolved
+comparison here checks a kernel against the document. Both sides get the same resolved
 hyperparameter dict and the same gradient function. At defaults each side evaluates it at its
 own θ (the whole closed loop is compared) and then again in lockstep, where both get the gradient
 at the kernel's θ (see ``both_trajectories``).
@@ -264,7 +264,7 @@ def test_variant_matches_reference(name, preset, overrides):
 
 @pytest.mark.parametrize(("name", "nesterov"), [("momentum", 0.0), ("nesterov", 1.0)])
 def test_keras_velocity_form_equals_torch_form_at_constant_lr(name, nesterov):
-    """OPTIMIZERS.md: the Keras form v ← μv − lr·g is the torch form with v = −lr·b."""
+    """docs/optimizers.md: the Keras form v ← μv − lr·g is the torch form with v = −lr·b."""
     spec = OPTIMIZERS[name]
     runs = [
         kernel_trajectory(
@@ -280,7 +280,7 @@ def test_keras_velocity_form_equals_torch_form_at_constant_lr(name, nesterov):
 
 @pytest.mark.parametrize("name", [n for n in OPTIMIZERS if n not in ("adamw", "lion")])
 def test_coupled_weight_decay_is_g_plus_lambda_theta(name):
-    """OPTIMIZERS.md: coupled decay g ← g + λθ on every torch optimizer but adamw and lion.
+    """docs/optimizers.md: coupled decay g ← g + λθ on every torch optimizer but adamw and lion.
     Independent of either implementation: with λ the run on f equals the run on f + λ/2·|θ|²."""
     _needs_reference(name)
     spec = OPTIMIZERS[name]
@@ -487,9 +487,9 @@ def test_registry_spec_is_consistent(name):
 
 
 @pytest.mark.parametrize(("name", "preset"), CASES)
-def test_registry_defaults_match_optimizers_md(name, preset):
+def test_registry_defaults_match_the_documented_defaults(name, preset):
     if name not in SPEC_DEFAULTS[preset]:
-        pytest.skip(f"'{name}' is not in OPTIMIZERS.md")
+        pytest.skip(f"'{name}' is not in docs/optimizers.md")
     assert OPTIMIZERS[name].resolve(preset) == SPEC_DEFAULTS[preset][name]
 
 

@@ -113,3 +113,38 @@ def test_entry_point_plugins_are_discovered(clean_registry, tmp_path, monkeypatc
     result = optbench.run("halfstep", "bowl", steps=1, start=(-7, 2), save=False)
     assert result.runs["final_x"].iloc[0] == pytest.approx(-7 + 0.5 * 0.1 * 0.7)
     sys.modules.pop("optbench_plugin_demo", None)
+
+
+def test_a_spec_carries_its_colour_and_learning_rates(clean_registry):
+    from optbench.plots import color_for
+    from optbench.problems import get_problem
+
+    for name, spec in optbench.all_optimizers().items():
+        assert spec.color == color_for(name)  # the colour the figures draw it in
+    assert optbench.get_optimizer("adadelta").smoke_lr_for("bowl", "keras") == 1.5
+    assert optbench.get_optimizer("adadelta").smoke_lr_for("bowl", "torch") == 1.0
+    assert optbench.get_optimizer("sgd").suggested_lr(get_problem("xor")) == 1.0
+    assert optbench.get_optimizer("sgd").suggested_lr(get_problem("bowl")) is None
+
+    @optbench.register_optimizer("plainsgd", {"lr": 0.01})
+    def plainsgd(theta, grad, state, hp, t):
+        for i in range(theta.size):
+            theta[i] -= hp[0] * grad[i]
+
+    spec = optbench.get_optimizer("plainsgd")
+    assert spec.color in registry.FALLBACK_COLORS and spec.color == color_for("plainsgd")
+    assert spec.smoke_lr_for("bowl", "torch") is None  # --lr, the baseline or a search decide
+    assert spec.suggested_lr(get_problem("xor")) is None  # the preset's default lr
+    other = registry.variant(spec, "plainsgd2", "a variant")
+    assert other.color == color_for("plainsgd2") and other.kernel is spec.kernel
+
+
+def test_the_registry_does_not_import_the_built_ins():
+    import ast
+    import inspect
+
+    tree = ast.parse(inspect.getsource(registry))
+    imported = [n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
+    imported += [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
+    assert not [m for m in imported if m and "builtin" in m]
+    assert "optimizers.builtin" not in inspect.getsource(registry)

@@ -113,9 +113,9 @@ beta1 = 0.8
 def test_toml_file_loads(tmp_path):
     path = tmp_path / "good.toml"
     path.write_text(GOOD)
-    sweep, raw = load_sweep_file(path)
+    sweep, execution = load_sweep_file(path)
     assert len(sweep.expand()) == (2 + 3) * 2
-    assert raw["steps"] == 20
+    assert sweep.steps == (20,) and execution == {}
     overridden, _ = load_sweep_file(path, {"steps": 7})
     assert overridden.steps == (7,)
 

@@ -51,8 +51,6 @@ class Family(ABC):
     """``"module:ATTRIBUTE"`` of the family's {name: spec} problem catalog."""
     figure_module: str
     """The module that draws this family's figures (``draw(runs, history, folder, ...)``)."""
-    default_optimizers: tuple[str, ...] = ()
-    """Optimizers a run compares when none is named."""
     can_animate: bool = False
     """Whether runs trace 2-D paths that ``trajectories.gif`` can draw over a contour."""
     metric_columns: tuple[str, ...] = ()

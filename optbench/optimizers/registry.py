@@ -1,17 +1,18 @@
 """The optimizer registry: specs, validation, user registration and plug-in discovery.
 
 This module never imports numba: ``optbench list optimizers`` and ``--help`` read specs only.
-A spec points at its kernel (a jitted function with the uniform signature
-``update(theta, grad, state, hp, t)``); the kernel is compiled the first time a run needs it.
+A spec holds its kernel (a plain Python function with the uniform signature
+``update(theta, grad, state, hp, t)``); numba compiles it the first time a run needs it.
 
 The registry is one dict. Built-ins, decorator registrations and ``optbench.optimizers`` entry
 points all land in it, so every command sees the same optimizers and tests iterate over it.
+This module knows nothing of the built-ins: ``optimizers/__init__.py`` hands it their loader
+(``on_first_lookup``), so ``builtin.py`` imports the registry and never the other way round.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import math
 import warnings
 from collections.abc import Callable, Mapping
@@ -24,6 +25,9 @@ PRESETS = ("torch", "keras")
 """Conventions: torch.optim 2.x (the default) and Keras 3 (``--preset keras``)."""
 
 ENTRY_POINT_GROUP = "optbench.optimizers"
+
+FALLBACK_COLORS = ("#1B9E77", "#A6761D", "#E7298A", "#66A61E", "#7570B3", "#444444")
+"""Plot colours of optimizers that name none: picked by a hash of the name, so stable."""
 
 # name -> (predicate, what the value must be); the message always names the value given.
 CHECKS: dict[str, tuple[Callable[[float], bool], str]] = {
@@ -64,11 +68,15 @@ class OptimizerSpec:
     """Everything optbench knows about an optimizer, independent of any problem.
 
     ``hypers`` fixes the order of the ``hp`` vector the kernel receives; ``lr`` is always first.
-    ``defaults`` maps a preset name to a full {name: value} dict.
+    ``defaults`` maps a preset name to a full {name: value} dict. The rest is what the tool
+    around the optimizer needs, kept here so adding an optimizer is one place: ``color`` in
+    every figure (empty: one of ``FALLBACK_COLORS``), ``smoke_lr`` the torch-preset learning
+    rate per smoke case (``optbench bench --suite smoke``) and ``smoke_lr_keras`` the cases
+    where Keras' defaults need another, ``truth_table_lr`` the lr for the four-row tables.
     """
 
     name: str
-    kernel: Callable[..., None] | str
+    kernel: Callable[..., None]
     hypers: tuple[Hyper, ...]
     defaults: Mapping[str, Mapping[str, float]]
     slots: int = 0
@@ -76,9 +84,16 @@ class OptimizerSpec:
     summary: str = ""
     paper: str = ""
     constraint: Callable[[dict[str, float]], str | None] | None = None
+    color: str = ""
+    smoke_lr: Mapping[str, float] = field(default_factory=dict)
+    smoke_lr_keras: Mapping[str, float] = field(default_factory=dict)
+    truth_table_lr: float | None = None
     _compiled: list[Any] = field(default_factory=list, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        if not self.color:
+            index = sum(map(ord, self.name)) % len(FALLBACK_COLORS)
+            object.__setattr__(self, "color", FALLBACK_COLORS[index])
         names = [h.name for h in self.hypers]
         if not names or names[0] != "lr":
             raise ValueError(f"optimizer '{self.name}': the first hyperparameter must be 'lr'")
@@ -119,17 +134,29 @@ class OptimizerSpec:
     def hp_vector(self, values: Mapping[str, float]) -> list[float]:
         return [float(values[name]) for name in self.hyper_names]
 
+    def smoke_lr_for(self, case: str, preset: str) -> float | None:
+        """The smoke suite's lr for ``case`` (a smoke case name) and ``preset``; None leaves it
+        to ``--lr``, the baseline or a search."""
+        if preset == "keras" and case in self.smoke_lr_keras:
+            return self.smoke_lr_keras[case]
+        return self.smoke_lr.get(case)
+
+    def suggested_lr(self, problem: object, preset: str = "torch") -> float | None:
+        """The lr a run takes on ``problem`` (a problem spec) when none is given, if it is not
+        the preset's default: full-batch steps on a four-row truth table need far larger ones
+        (sgd at 1e-2 learns nothing of XOR in 2000 epochs). None: the preset's default."""
+        if getattr(problem, "is_truth_table", False):
+            return self.truth_table_lr
+        return None
+
     def compiled(self) -> Any:
         """The kernel compiled for the uniform signature (loaded from numba's cache if there)."""
         if not self._compiled:
             from optbench import _jit
 
             kernel = self.kernel
-            if isinstance(kernel, str):
-                module = importlib.import_module("optbench.optimizers.kernels")
-                kernel = getattr(module, kernel)
-            if not hasattr(kernel, "compile"):  # a plain Python function from a user
-                kernel = _jit_user_kernel(kernel)
+            if not hasattr(kernel, "compile"):  # a plain Python function: jit it once
+                kernel = _jitted(kernel)
             try:
                 kernel.compile(_jit.KERNEL_SIGNATURE.args)
             except Exception as exc:  # numba's typing errors are long; keep the first line
@@ -142,17 +169,29 @@ class OptimizerSpec:
         return self._compiled[0]
 
 
-def _jit_user_kernel(function: Callable[..., None]) -> Any:
-    import numba
+_JITTED: dict[Callable[..., None], Any] = {}
+"""One numba dispatcher per kernel function: variants (``momentum`` of ``sgd``) share it."""
 
-    try:
-        return numba.njit(cache=True, error_model="numpy")(function)
-    except Exception:  # defined where numba cannot cache (a notebook cell, exec'd code)
-        return numba.njit(error_model="numpy")(function)
+
+def _jitted(function: Callable[..., None]) -> Any:
+    from optbench import _jit
+
+    if function not in _JITTED:
+        try:
+            _JITTED[function] = _jit.jit(function)
+        except Exception:  # defined where numba cannot cache (a notebook cell, exec'd code)
+            _JITTED[function] = _jit.jit(function, cache=False)
+    return _JITTED[function]
 
 
 _REGISTRY: dict[str, OptimizerSpec] = {}
+_LOADERS: list[Callable[[], None]] = []
 _discovered = False
+
+
+def on_first_lookup(loader: Callable[[], None]) -> None:
+    """Call ``loader`` (which registers optimizers) before the first lookup, ahead of plug-ins."""
+    _LOADERS.append(loader)
 
 
 def register(spec: OptimizerSpec, *, replace: bool = False) -> OptimizerSpec:
@@ -168,16 +207,32 @@ def variant(
     name: str,
     summary: str,
     paper: str | None = None,
+    *,
+    color: str = "",
+    smoke_lr: Mapping[str, float] | None = None,
+    smoke_lr_keras: Mapping[str, float] | None = None,
+    truth_table_lr: float | None = None,
     **changes: Mapping[str, float],
 ) -> OptimizerSpec:
     """A named variant of ``base``: same kernel, other defaults (``torch={...}, keras={...}``).
 
     Variants are how ``momentum``/``nesterov`` come from ``sgd`` and ``amsgrad``/``adamw`` from
-    ``adam``: the update rule lives once, the names users know are one line each.
+    ``adam``: the update rule lives once, the names users know are one line each. A variant is
+    an optimizer of its own, so it does not inherit the colour or the learning rates tuned for
+    ``base``.
     """
     defaults = {p: {**base.defaults[p], **changes.get(p, {})} for p in base.defaults}
     return dataclasses.replace(
-        base, name=name, summary=summary, paper=paper or base.paper, defaults=defaults, _compiled=[]
+        base,
+        name=name,
+        summary=summary,
+        paper=paper or base.paper,
+        defaults=defaults,
+        color=color,
+        smoke_lr=dict(smoke_lr or {}),
+        smoke_lr_keras=dict(smoke_lr_keras or {}),
+        truth_table_lr=truth_table_lr,
+        _compiled=[],
     )
 
 
@@ -229,12 +284,13 @@ def register_optimizer(
 
 
 def _discover() -> None:
-    """Load built-ins, then every installed ``optbench.optimizers`` entry point, once."""
+    """Run the loaders (the built-ins), then every ``optbench.optimizers`` entry point, once."""
     global _discovered
     if _discovered:
         return
     _discovered = True
-    importlib.import_module("optbench.optimizers.builtin")
+    for loader in _LOADERS:
+        loader()
     from importlib.metadata import entry_points
 
     for ep in entry_points(group=ENTRY_POINT_GROUP):

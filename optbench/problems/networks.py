@@ -74,7 +74,6 @@ class NetworkSpec:
     init: str = "xavier"
     epochs: int = 100
     batch_size: int = 32
-    suggested_lr: Mapping[str, float] = field(default_factory=dict)
 
     family = "network"
     fstar = None
@@ -160,24 +159,6 @@ def held_out_rows(n: int, fraction: float) -> int:
     return min(max(round(n * fraction), 1), n - 1)
 
 
-TRUTH_TABLE_LR = {
-    "sgd": 1.0,
-    "momentum": 0.3,
-    "nesterov": 0.3,
-    "adagrad": 0.5,
-    "rmsprop": 0.05,
-    "adam": 0.05,
-    "amsgrad": 0.05,
-    "adamw": 0.05,
-    "nadam": 0.05,
-    "adamax": 0.05,
-    "perceptron": 1.0,
-}
-"""Learning rates used on the four-row tables when none is given: full-batch steps on 4 rows
-tolerate (and need) far larger steps than the minibatch defaults (sgd at 1e-2 learns nothing
-of XOR in 2000 epochs)."""
-
-
 def _truth(name: str, summary: str) -> NetworkSpec:
     return NetworkSpec(
         name,
@@ -190,7 +171,6 @@ def _truth(name: str, summary: str) -> NetworkSpec:
         loss="bce",
         epochs=2000,
         batch_size=4,
-        suggested_lr=TRUTH_TABLE_LR,
     )
 
 

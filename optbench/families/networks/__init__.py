@@ -36,7 +36,6 @@ class NetworkFamily(Family):
     name = "network"
     catalog = "optbench.problems.networks:NETWORKS"
     figure_module = "optbench.plots.networks"
-    default_optimizers = ()  # a network problem names its own (or trains the perceptron)
     can_animate = False
     metric_columns = (
         "final_loss",

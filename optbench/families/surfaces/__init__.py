@@ -31,7 +31,6 @@ class SurfaceFamily(Family):
     name = "surface"
     catalog = "optbench.problems.surfaces:SURFACES"
     figure_module = "optbench.plots.surfaces"
-    default_optimizers = ("adam",)
     can_animate = True
     metric_columns = (
         "final_loss",
@@ -62,6 +61,11 @@ class SurfaceFamily(Family):
         from optbench.families.surfaces.results import summary_table
 
         return summary_table(runs)
+
+    def notes(self, runs: pd.DataFrame) -> list[str]:
+        from optbench.families.surfaces.results import verdicts
+
+        return verdicts(runs)
 
     def memory_bytes(self, configs: Sequence[RunConfig]) -> int:
         """The history frame dominates: every recorded row of every run."""

@@ -2,7 +2,7 @@
 
 One ``value_and_grad(sid, params, theta, grad)`` serves every surface, so the engine compiles
 once for the whole surface family instead of once per surface. The index order is fixed by
-``SURFACE_IDS`` in ``surfaces.py``; formulas and minima are in shared/OPTIMIZERS.md.
+``SURFACE_IDS`` in ``surfaces.py``, whose specs hold the minima; the formulas are the code below.
 """
 
 from __future__ import annotations

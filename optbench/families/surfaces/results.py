@@ -93,6 +93,15 @@ def history_frame(configs: Sequence[RunConfig], out: EngineOutput) -> pd.DataFra
     )
 
 
+def verdicts(runs: pd.DataFrame) -> list[str]:
+    """The line printed under the table when runs diverged (none otherwise)."""
+    diverged = runs[runs["diverged"].astype(bool)]
+    if diverged.empty:
+        return []
+    names = ", ".join(f"{r.optimizer} (step {r.diverged_step})" for r in diverged.itertuples())
+    return [f"diverged: {names}"]
+
+
 def summary_table(runs: pd.DataFrame) -> pd.DataFrame:
     """One row per surface run of ``runs.csv``, the columns a reader compares first (CLI and
     report). Problem and seed columns appear only when they vary.

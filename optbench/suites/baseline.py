@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from optbench.errors import OptbenchError
-from optbench.smoke import KEY
+from optbench.suites.smoke import KEY
 
 if TYPE_CHECKING:
     import pandas as pd

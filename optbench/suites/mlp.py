@@ -7,11 +7,12 @@ update, minibatches reshuffled every epoch):
 - large: 784-100-100-100-100-10 relu, batch 128 — matrix products dominate.
 
 Targets (issue 4): ≥ 25× PyTorch on the small net, ≥ 1× on the large one. PyTorch is measured
-only when installed (it is not a dependency). Each measurement runs in a fresh subprocess, one
-after the other in the same invocation: numba's OpenMP workers, PyTorch's and OpenBLAS's threads
-otherwise spin against each other (measured in one process: torch fell to 45 steps/s on the
-large net, NumPy to 176, and OpenBLAS warned "Detect OpenMP Loop" on every call).
-Run: ``python -m optbench.benchmarks.networks``.
+only when installed (it is not a dependency). Each measurement runs in a fresh subprocess
+(``python -m optbench.suites.mlp --one FRAMEWORK NET``), one after the other: numba's OpenMP
+workers, PyTorch's and OpenBLAS's threads otherwise spin against each other (measured in one
+process: torch fell to 45 steps/s on the large net, NumPy to 176, and OpenBLAS warned "Detect
+OpenMP Loop" on every call). The perf suite's ``mlp`` entry runs them:
+``optbench bench --suite perf --only mlp``.
 """
 
 from __future__ import annotations
@@ -180,8 +181,9 @@ MEASURE = {
 
 
 def measure_in_subprocess(framework: str, label: str) -> float | None:
+    """Steps/s of ``framework`` on the net ``label`` (a key of ``NETS``), in a new process."""
     done = subprocess.run(
-        [sys.executable, "-m", "optbench.benchmarks.networks", "--one", framework, label],
+        [sys.executable, "-m", "optbench.suites.mlp", "--one", framework, label],
         capture_output=True,
         text=True,
         check=True,
@@ -189,30 +191,7 @@ def measure_in_subprocess(framework: str, label: str) -> float | None:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def main() -> None:
-    if len(sys.argv) == 4 and sys.argv[1] == "--one":  # a single measurement (a subprocess)
-        sizes, activation, batch = NETS[sys.argv[3]]
-        print(json.dumps(MEASURE[sys.argv[2]](sizes, activation, batch)))
-        return
-    import numba
-
-    print(f"network training steps/s (Adam, float64; numba threads {numba.get_num_threads()})")
-    try:
-        import torch
-
-        torch_note = (
-            f"torch {torch.__version__}: best of {torch.get_num_threads()} threads and 1 thread"
-        )
-    except ImportError:
-        torch_note = "torch not installed: skipped"
-    print(f"{'net':<38}{'optbench':>12}{'numpy':>12}{'torch':>12}{'×numpy':>9}{'×torch':>9}")
-    for label in NETS:
-        ours, plain, theirs = (measure_in_subprocess(f, label) for f in MEASURE)
-        vs_torch = f"{ours / theirs:9.1f}" if theirs else f"{'—':>9}"
-        torch_col = f"{theirs:12,.0f}" if theirs else f"{'—':>12}"
-        print(f"{label:<38}{ours:12,.0f}{plain:12,.0f}{torch_col}{ours / plain:9.1f}{vs_torch}")
-    print(torch_note)
-
-
-if __name__ == "__main__":
-    main()
+if __name__ == "__main__":  # one measurement, in the process measure_in_subprocess starts
+    _, _, framework, net = sys.argv
+    sizes, activation, batch = NETS[net]
+    print(json.dumps(MEASURE[framework](sizes, activation, batch)))

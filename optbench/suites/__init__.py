@@ -1,8 +1,11 @@
 """``optbench bench``: the smoke suite against a baseline, the perf suite, and their folders.
 
-The pieces live in their own modules (``smoke.py`` runs the cases, ``baseline.py`` compares and
-writes baselines, ``perf.py`` measures); this module strings them together the same way for the
-API and the CLI: import the user's modules, run, compare, write the folder, say what failed.
+One package for every benchmark: ``smoke.py`` runs the smoke cases (learning rates from each
+optimizer's spec), ``baseline.py`` compares and writes baselines, ``perf.py`` measures speed
+beside the hand-fused references of ``fused.py``, ``mlp.py`` (network training against NumPy and
+PyTorch) and ``cluster.py`` (the Dask executor, opt-in). This module strings them together the
+same way for the API and the CLI: import the user's modules, run, compare, write the folder,
+say what failed. Heavy imports stay inside the functions, so ``optbench --help`` stays instant.
 
 A smoke folder holds ``smoke.csv`` (one row per optimizer × preset × problem, in the baseline's
 columns plus ``converged`` and ``lr_source``: copy it to make a baseline), ``runs.csv`` (every run
@@ -79,12 +82,13 @@ def import_modules(names: Sequence[str]) -> None:
 
 
 def check_suite(suite: str) -> str:
+    """``suite`` if it is one of ``SUITES``, else a one-line error suggesting the closest."""
     if suite not in SUITES:
         raise unknown_name("suite", suite, SUITES)
     return suite
 
 
-def smoke(
+def run_smoke(
     *,
     make_folder: Callable[[], Path | None],
     baseline: str | os.PathLike | None = None,
@@ -96,9 +100,9 @@ def smoke(
     """Run the smoke suite, compare with ``baseline`` and/or rewrite it; see ``api.bench``.
 
     ``make_folder()`` makes the output folder (or returns None) once the input has been checked."""
-    from optbench import baseline as bl
-    from optbench import smoke as sm
     from optbench.results import RUNS_CSV, manifest, utc_now, write_csv, write_manifest
+    from optbench.suites import baseline as bl
+    from optbench.suites import smoke as sm
 
     started, began = utc_now(), time.perf_counter()
     names = sm.select_optimizers(optimizers)
@@ -184,7 +188,7 @@ def smoke(
     return result
 
 
-def perf(
+def run_perf(
     *,
     make_folder: Callable[[], Path | None],
     repeats: int,
@@ -193,13 +197,13 @@ def perf(
     progress: Callable[[str], None] | None = None,
 ) -> BenchResult:
     """Run the perf suite and write perf.csv, summary.csv and manifest.json."""
-    from optbench import perf as pf
     from optbench.results import manifest, utc_now, write_csv, write_manifest
+    from optbench.suites import perf as pf
 
     started, began = utc_now(), time.perf_counter()
     pf.check_selection(repeats, only)
     out = make_folder()
-    samples = pf.run_perf(repeats, only, quick, progress)
+    samples = pf.measure(repeats, only, quick, progress)
     summary = pf.summarize(samples)
     config = {"kind": "bench", "suite": "perf", "repeats": repeats, "only": only, "quick": quick}
     data = manifest(config, started, "bench", [0])

@@ -1,11 +1,12 @@
 """The perf suite: speed figures with their noise, and a comparison that ignores the noise.
 
-Every figure is measured ``repeats`` times, each time beside its hand-fused reference from
-``optbench/benchmarks/`` (the same arithmetic in one numba loop), so each sample carries its own
-ratio and the spread over the repeats says how noisy the figure is on this machine.
+Every figure is measured ``repeats`` times, each time beside its reference doing the same
+arithmetic (a hand-fused numba loop of ``fused.py``; for networks plain NumPy and PyTorch,
+``mlp.py``; for the Dask executor the same sweep run locally, ``cluster.py``), so each sample
+carries its own ratio and the spread over the repeats says how noisy the figure is here.
 
 ``PERF_BENCHMARKS`` is the table of measurements (a function of the repeat count and a quick
-flag, returning sample rows); networks add their MLP steps/s as one more entry.
+flag, returning sample rows); the ones in ``OPT_IN`` run only when ``only`` names them.
 
 ``compare`` (``optbench bench compare A B``) judges each figure by its *ratio* to the reference,
 because the reference ran beside it and so cancels what the machine did meanwhile (two perf runs
@@ -21,7 +22,12 @@ the same way while its ratio did not is reported as machine drift, not as a chan
 from __future__ import annotations
 
 import math
+import os
 import statistics
+import subprocess
+import sys
+import tempfile
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -55,26 +61,121 @@ def _row(measure, unit, better, size, repeat, optbench, reference, same=math.nan
     }
 
 
+ENGINE_STEPS = 2_000_000
+SWEEP_RUNS_PER_AXIS = 100  # 100 learning rates × 100 seeds = 10,000 runs
+SWEEP_STEPS = 1000
+
+
+def _engine_once(steps: int) -> tuple[float, float]:
+    import numpy as np
+
+    from optbench.families.surfaces.engine import run_surface_group
+    from optbench.optimizers import get_optimizer
+    from optbench.problems import get_problem
+
+    adam = get_optimizer("adam")
+    hp = np.array([adam.hp_vector(adam.resolve("torch"))])
+    began = time.perf_counter()
+    out = run_surface_group(
+        adam,
+        get_problem("rosenbrock"),
+        hp,
+        np.array([[-1.5, 2.0]]),
+        np.array([steps]),
+        np.zeros(1),
+        np.zeros(1, dtype=np.int64),
+        record_every=steps,
+        bound=1e6,
+    )
+    return time.perf_counter() - began, out.metrics["final_loss"][0]
+
+
+def _fused_once(steps: int) -> tuple[float, float]:
+    from optbench.suites.fused import fused_adam_rosenbrock
+
+    began = time.perf_counter()
+    loss, _ = fused_adam_rosenbrock(-1.5, 2.0, 1e-3, 0.9, 0.999, 1e-8, steps)
+    return time.perf_counter() - began, loss
+
+
+def engine_samples(steps: int, repeats: int) -> list[dict[str, float]]:
+    """Per repeat: the engine's and the fused loop's seconds for ``steps`` steps of Adam on
+    Rosenbrock, alternating so drift hits both alike, and whether both ended at the same loss."""
+    _engine_once(10)
+    _fused_once(10)
+    samples = []
+    for _ in range(repeats):
+        engine_s, engine_loss = _engine_once(steps)
+        fused_s, fused_loss = _fused_once(steps)
+        samples.append(
+            {"engine_s": engine_s, "fused_s": fused_s, "same": float(engine_loss == fused_loss)}
+        )
+    return samples
+
+
 def engine_rows(repeats: int, quick: bool = False) -> list[dict]:
     """Adam on Rosenbrock, one run: engine steps/s against the hand-fused loop."""
-    from optbench.benchmarks import engine
-
-    steps = 20_000 if quick else engine.STEPS
+    steps = 20_000 if quick else ENGINE_STEPS
     rows = []
-    for i, s in enumerate(engine.engine_samples(steps, repeats)):
+    for i, s in enumerate(engine_samples(steps, repeats)):
         rates = steps / s["engine_s"], steps / s["fused_s"]
         rows.append(_row("engine_steps_per_s", "steps/s", "higher", steps, i, *rates, s["same"]))
     return rows
 
 
+def _sweep_plan(runs_per_axis: int, steps: int):
+    from optbench.config import SweepConfig
+
+    return SweepConfig.from_raw({
+        "optimizers": ["adam"], "problems": ["rosenbrock"], "lr": f"1e-4..1:{runs_per_axis}",
+        "seeds": runs_per_axis, "steps": steps, "record_every": steps,
+    })  # fmt: skip
+
+
+def sweep_samples(repeats: int, runs_per_axis: int, steps: int) -> list[dict[str, float]]:
+    """Per repeat: wall times of the whole ``optbench.sweep`` (config expansion, chunked parallel
+    engine, atomic CSV writes, merge), its engine calls alone and the fused ``prange`` kernel,
+    and whether the engine and the fused kernel ended at identical losses."""
+    import numpy as np
+
+    import optbench
+    from optbench.engine import run_many
+    from optbench.suites.fused import fused_adam_rosenbrock_batch
+
+    plan = _sweep_plan(runs_per_axis, steps)
+    configs = plan.expand()
+    lrs = np.array([c.lr for c in configs])
+    out = np.empty(lrs.size)
+    fused_adam_rosenbrock_batch(lrs[:2], 2, out[:2])  # compile / load from cache
+    run_many(configs[:2])
+    with tempfile.TemporaryDirectory() as folder:  # first-call imports (analysis, scipy …)
+        optbench.sweep(_sweep_plan(2, 2), out=f"{folder}/warm-up", plots=False)
+    result = []
+    for _ in range(repeats):
+        with tempfile.TemporaryDirectory() as folder:
+            began = time.perf_counter()
+            optbench.sweep(plan, out=f"{folder}/sweep", plots=False)
+            whole = time.perf_counter() - began
+        began = time.perf_counter()
+        engine_out = run_many(configs)
+        engine = time.perf_counter() - began
+        began = time.perf_counter()
+        fused_adam_rosenbrock_batch(lrs, steps, out)
+        fused = time.perf_counter() - began
+        same = np.array_equal(engine_out.metrics["final_loss"], out, equal_nan=True)
+        result.append(
+            {"runs": len(configs), "whole_s": whole, "engine_s": engine, "fused_s": fused,
+             "same": float(same)}
+        )  # fmt: skip
+    return result
+
+
 def sweep_rows(repeats: int, quick: bool = False) -> list[dict]:
     """10,000 Adam runs on Rosenbrock: the whole ``optbench.sweep`` and its engine calls alone,
     runs/s against the hand-fused ``prange`` kernel."""
-    from optbench.benchmarks import sweep
-
-    per_axis, steps = (10, 100) if quick else (sweep.RUNS_PER_AXIS, sweep.STEPS)
+    per_axis, steps = (10, 100) if quick else (SWEEP_RUNS_PER_AXIS, SWEEP_STEPS)
     rows = []
-    for i, s in enumerate(sweep.samples(repeats, per_axis, steps)):
+    for i, s in enumerate(sweep_samples(repeats, per_axis, steps)):
         runs = s["runs"]
         size = runs * steps
         fused = runs / s["fused_s"]
@@ -86,14 +187,49 @@ def sweep_rows(repeats: int, quick: bool = False) -> list[dict]:
     return rows
 
 
+OPTBENCH_START = ("-m", "optbench", "run", "--optimizer", "adam", "--out")
+"""A whole user command: imports, engine + kernels + surface + contour grid, CSVs and figures."""
+FUSED_START = (
+    "-c",
+    "from optbench.suites.fused import fused_adam_rosenbrock as f; "
+    "f(-1.5, 2.0, 1e-3, 0.9, 0.999, 1e-8, 10)",
+)
+"""The reference: a process that imports numba and compiles (or loads) one hand-fused loop."""
+
+
+def process_seconds(arguments: tuple[str, ...], cache: str) -> float:
+    """Wall time of ``python *arguments`` in a new process using numba cache folder ``cache``."""
+    env = {**os.environ, "NUMBA_CACHE_DIR": cache}
+    began = time.perf_counter()
+    subprocess.run([sys.executable, *arguments], env=env, check=True, capture_output=True)
+    return time.perf_counter() - began
+
+
+def startup_samples(repeats: int) -> list[dict[str, float]]:
+    """Per repeat, with fresh numba cache folders: the first (compiling) and the second (cached)
+    start of ``optbench run --optimizer adam`` and of the fused reference process."""
+    samples = []
+    for _ in range(repeats):
+        with tempfile.TemporaryDirectory() as work:
+            run = (os.path.join(work, "run1"), os.path.join(work, "run2"))
+            own, ref = os.path.join(work, "cache"), os.path.join(work, "ref-cache")
+            samples.append(
+                {
+                    "optbench_cold_s": process_seconds((*OPTBENCH_START, run[0]), own),
+                    "optbench_warm_s": process_seconds((*OPTBENCH_START, run[1]), own),
+                    "fused_cold_s": process_seconds(FUSED_START, ref),
+                    "fused_warm_s": process_seconds(FUSED_START, ref),
+                }
+            )
+    return samples
+
+
 def startup_rows(repeats: int, quick: bool = False) -> list[dict]:
     """``optbench run --optimizer adam`` in a new process with an empty numba cache (first
     compile) and again with that cache (cached start), against a process that compiles or
     loads only the fused loop."""
-    from optbench.benchmarks import engine
-
     rows = []
-    for i, s in enumerate(engine.startup_samples(repeats)):
+    for i, s in enumerate(startup_samples(repeats)):
         rows.append(
             _row("first_compile_s", "s", "lower", 1, i, s["optbench_cold_s"], s["fused_cold_s"])
         )
@@ -109,18 +245,31 @@ def mlp_rows(repeats: int, quick: bool = False) -> list[dict]:
     would otherwise contend), per net."""
     import importlib.util
 
-    from optbench.benchmarks import networks
+    from optbench.suites import mlp
 
     rows = []
-    nets = list(networks.NETS.items())[:1] if quick else list(networks.NETS.items())
+    nets = list(mlp.NETS.items())[:1] if quick else list(mlp.NETS.items())
     references = ["numpy"] + (["torch"] if importlib.util.find_spec("torch") else [])
     for label, (sizes, _activation, batch) in nets:
         for i in range(repeats):
-            ours = networks.measure_in_subprocess("optbench", label)
+            ours = mlp.measure_in_subprocess("optbench", label)
             for reference in references:
-                theirs = networks.measure_in_subprocess(reference, label)
+                theirs = mlp.measure_in_subprocess(reference, label)
                 measure = f"mlp_steps_per_s[{sizes[0]}-…-{sizes[-1]} batch {batch}] ÷{reference}"
                 rows.append(_row(measure, "steps/s", "higher", batch, i, ours, theirs))
+    return rows
+
+
+def cluster_rows(repeats: int, quick: bool = False) -> list[dict]:
+    """An MLP sweep on a local Dask cluster against the same sweep run locally (prange over
+    runs): runs/s of each, and whether both wrote the same losses. Needs dask[distributed]."""
+    from optbench.suites import cluster
+
+    rows = []
+    for i, s in enumerate(cluster.samples(repeats, quick)):
+        runs = s["runs"]
+        ours, local = runs / s["dask_s"], runs / s["local_s"]
+        rows.append(_row("cluster_runs_per_s", "runs/s", "higher", runs, i, ours, local, s["same"]))
     return rows
 
 
@@ -129,27 +278,32 @@ PERF_BENCHMARKS: dict[str, Callable[[int, bool], list[dict]]] = {
     "sweep": sweep_rows,
     "startup": startup_rows,
     "mlp": mlp_rows,
+    "cluster": cluster_rows,
 }
+OPT_IN = ("cluster",)
+"""Benchmarks run only when named (``--only cluster``): a cluster takes seconds to start and
+needs the optional dask dependency."""
 
 
 def check_selection(repeats: int, only: Sequence[str] | None) -> list[str]:
-    """The benchmarks to run (``only``, default all), with ``repeats`` checked."""
+    """The benchmarks to run (``only``, default all but ``OPT_IN``), with ``repeats`` checked."""
     if int(repeats) < 2:
         raise OptbenchError(f"repeats={repeats}: at least 2 are needed to know the noise")
-    names = list(only) if only else list(PERF_BENCHMARKS)
+    names = list(only) if only else [n for n in PERF_BENCHMARKS if n not in OPT_IN]
     for name in names:
         if name not in PERF_BENCHMARKS:
             raise unknown_name("perf benchmark", name, PERF_BENCHMARKS)
     return names
 
 
-def run_perf(
+def measure(
     repeats: int = DEFAULT_REPEATS,
     only: Sequence[str] | None = None,
     quick: bool = False,
     progress: Callable[[str], None] | None = None,
 ) -> pd.DataFrame:
-    """Every benchmark of ``only`` (default all), ``repeats`` samples each, as perf.csv rows.
+    """Every benchmark of ``only`` (default all but ``OPT_IN``), ``repeats`` samples each, as
+    perf.csv rows.
 
     ``quick`` shrinks the work ~100× (for tests; its figures compare only with quick runs).
     """

@@ -1,18 +1,20 @@
 """The smoke suite: every optimizer × preset on a few problems at fixed, sensible settings.
 
 It answers one question fast enough for every CI run: *does each optimizer still behave exactly as
-it did?* Each case is a problem with a step budget, a start and a learning rate per built-in
-optimizer that gets within the goal (a 1e-3 gap) in the budget. The runs are one sweep per
-(case, preset) — ``SweepConfig`` + ``engine.run_many`` — so the suite shares the engine, the
-validation and the ``runs.csv`` columns with every other command. ``baseline.py`` then compares
-the metrics with a committed baseline.
+it did?* Each case is a problem with a step budget, a start and a goal (a 1e-3 gap, say); each
+optimizer's spec states the learning rate that reaches the goal in the budget
+(``OptimizerSpec.smoke_lr``, per case name), so adding an optimizer never touches this file. The
+runs are one sweep per (case, preset) — ``SweepConfig`` + ``engine.run_many`` — so the suite
+shares the engine, the validation and the ``runs.csv`` columns with every other command.
+``baseline.py`` then compares the metrics with a committed baseline.
 
 The suite is the table ``SMOKE_CASES``: adding a problem (a network, say) is one entry, with its
-own goal, compared metrics and extra sweep settings if it needs them.
+own goal, compared metrics and extra sweep settings if it needs them, and one ``smoke_lr``
+entry per optimizer spec.
 
-An optimizer without a table entry (a user's own) gets its learning rate from ``--lr``, else
-from the baseline it is compared with (fixed settings, comparable numbers), else from a search:
-the fastest learning rate of ``SEARCH_LRS`` that ends within the goal.
+An optimizer whose spec states no learning rate for a case (a user's own) gets it from
+``--lr``, else from the baseline it is compared with (fixed settings, comparable numbers), else
+from a search: the fastest learning rate of ``SEARCH_LRS`` that ends within the goal.
 """
 
 from __future__ import annotations
@@ -73,16 +75,14 @@ class Goal:
 class SmokeCase:
     """One problem of the suite and the settings every optimizer runs it with.
 
-    ``lr`` is the torch-preset learning rate per built-in optimizer, ``keras_lr`` the exceptions
-    where Keras 3's defaults need another (measured). ``metrics`` are the ``runs.csv`` columns
-    compared with the baseline (``*`` patterns allowed; tolerances in ``baseline.TOLERANCES``).
-    ``settings`` are extra ``SweepConfig`` keys a problem family may need.
+    ``name`` is the key of the learning rates in each optimizer's spec (``smoke_lr``).
+    ``metrics`` are the ``runs.csv`` columns compared with the baseline (``*`` patterns allowed;
+    tolerances in ``baseline.TOLERANCES``). ``settings`` are extra ``SweepConfig`` keys a problem
+    family may need.
     """
 
     name: str
     problem: str
-    lr: Mapping[str, float]
-    keras_lr: Mapping[str, float] = field(default_factory=dict)
     steps: int = SMOKE_BUDGET
     start: tuple[float, ...] | None = None
     goal: Goal = field(default_factory=Goal)
@@ -91,94 +91,24 @@ class SmokeCase:
     epochs: int | None = None  # a network case trains for epochs; ``steps`` is then unused
 
     def table_lr(self, optimizer: str, preset: str) -> float | None:
-        if preset == "keras" and optimizer in self.keras_lr:
-            return self.keras_lr[optimizer]
-        return self.lr.get(optimizer)
+        """The learning rate ``optimizer``'s spec states for this case and ``preset``, if any."""
+        return get_optimizer(optimizer).smoke_lr_for(self.name, preset)
 
 
 SMOKE_CASES: tuple[SmokeCase, ...] = (
-    SmokeCase(
-        "bowl",
-        "bowl",
-        lr={
-            "sgd": 0.1,
-            "momentum": 0.03,
-            "nesterov": 0.03,
-            "adagrad": 0.3,
-            "rmsprop": 0.01,
-            "adam": 0.1,
-            "amsgrad": 0.1,
-            "adamw": 0.1,
-            "nadam": 0.1,
-            "adamax": 0.1,
-            "adadelta": 1.0,
-            "lion": 0.01,
-        },
-        keras_lr={"adadelta": 1.5},  # rho 0.95, eps 1e-7: lr 1 ends at a 5e-2 gap
-    ),
+    SmokeCase("bowl", "bowl"),
     # b=1: at the classic b=100 sgd, adagrad, rmsprop, adamw, nadam, adadelta and lion reach
     # no 1e-3 gap in 3000 steps at any lr of a half-decade grid (measured).
-    SmokeCase(
-        "rosenbrock",
-        "rosenbrock:b=1",
-        lr={
-            "sgd": 0.03,
-            "momentum": 3e-3,
-            "nesterov": 3e-3,
-            "adagrad": 0.3,
-            "rmsprop": 0.01,
-            "adam": 0.1,
-            "amsgrad": 0.1,
-            "adamax": 0.1,
-            "adamw": 0.1,
-            "nadam": 0.03,
-            "adadelta": 0.3,
-            "lion": 0.01,
-        },
-        keras_lr={"adadelta": 1.0},  # lr 0.3 ends at a 1.9 gap
-    ),
-    SmokeCase(
-        "beale",
-        "beale",
-        start=(1.5, 1.5),
-        lr={
-            "sgd": 0.01,
-            "momentum": 1e-3,
-            "nesterov": 1e-3,
-            "adagrad": 0.3,
-            "rmsprop": 3e-3,
-            "adam": 0.1,
-            "amsgrad": 0.1,
-            "adamw": 0.1,
-            "nadam": 0.03,
-            "adamax": 0.1,
-            "adadelta": 0.1,
-            "lion": 3e-3,
-        },
-        keras_lr={"adadelta": 0.3},  # lr 0.1 ends at a 12 gap
-    ),
+    SmokeCase("rosenbrock", "rosenbrock:b=1"),
+    SmokeCase("beale", "beale", start=(1.5, 1.5)),
     # Networks: the defaults of the problem (xor: 2-2-1 sigmoid, full batch; spirals: 2-16-16-2
-    # tanh, batch 32), learning rates in the middle of the measured good range for both presets.
+    # tanh, batch 32).
     SmokeCase(
         "xor",
         "xor",
         epochs=300,
         goal=Goal("test_accuracy", at_most=None, at_least=0.99),  # all four rows right
         metrics=("final_loss", "test_accuracy", "epochs_to_*", "diverged"),
-        lr={
-            "sgd": 1.0,
-            "momentum": 0.3,
-            "nesterov": 0.3,
-            "adagrad": 0.3,
-            "rmsprop": 0.03,
-            "adam": 0.1,
-            "amsgrad": 0.1,
-            "adamw": 0.1,
-            "nadam": 0.1,
-            "adamax": 0.1,
-            "adadelta": 3.0,
-            "lion": 0.03,
-        },
     ),
     SmokeCase(
         "spirals",
@@ -186,26 +116,22 @@ SMOKE_CASES: tuple[SmokeCase, ...] = (
         epochs=40,
         goal=Goal("test_accuracy", at_most=None, at_least=0.9),
         metrics=("final_loss", "test_accuracy", "epochs_to_*", "diverged"),
-        lr={
-            "sgd": 0.3,
-            "momentum": 0.03,
-            "nesterov": 0.03,
-            "adagrad": 0.1,
-            "rmsprop": 3e-3,
-            "adam": 0.01,
-            "amsgrad": 0.01,
-            "adamw": 0.01,
-            "nadam": 0.01,
-            "adamax": 0.03,
-            "adadelta": 1.0,
-            "lion": 3e-3,
-        },
     ),
 )
 
-SMOKE_LR = {case.problem: dict(case.lr) for case in SMOKE_CASES if case.epochs is None}
-"""{problem label: {optimizer: torch-preset lr}} for tests and notebooks."""
 SMOKE_START = {case.problem: case.start for case in SMOKE_CASES if case.start is not None}
+
+
+def surface_lrs(preset: str = "torch") -> dict[str, dict[str, float]]:
+    """{problem label: {optimizer: lr}} of the surface cases, from every registered spec that
+    states one, for tests and notebooks."""
+    return {
+        case.problem: {
+            name: lr for name in all_optimizers() if (lr := case.table_lr(name, preset)) is not None
+        }
+        for case in SMOKE_CASES
+        if case.epochs is None
+    }
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,108 @@
+"""``optbench list`` and ``optbench data``: what can be run, and the data sets to fetch."""
+
+from __future__ import annotations
+
+import click
+
+from optbench.cli.common import CONTEXT, InputError
+
+
+@click.group(name="list", context_settings=CONTEXT, invoke_without_command=True)
+@click.pass_context
+def list_(ctx: click.Context) -> None:
+    """List optimizers or problems, with defaults and one-line docs."""
+    if ctx.invoked_subcommand is None:
+        raise InputError("say what to list: 'optbench list optimizers' or 'optbench list problems'")
+
+
+@list_.command(name="optimizers")
+def list_optimizers() -> None:
+    """Every optimizer: summary, paper, defaults (torch) and what the keras preset changes."""
+    from optbench.optimizers import all_optimizers
+
+    specs = all_optimizers()
+    width = max(map(len, specs))
+    for name, spec in specs.items():
+        torch, keras = spec.defaults["torch"], spec.defaults["keras"]
+        click.echo(f"{name:<{width}}  {spec.summary}" + (f"  [{spec.paper}]" if spec.paper else ""))
+        click.echo(f"{'':<{width}}    torch: " + " ".join(f"{k}={v:g}" for k, v in torch.items()))
+        changed = {k: v for k, v in keras.items() if torch[k] != v}
+        click.echo(
+            f"{'':<{width}}    keras: "
+            + (" ".join(f"{k}={v:g}" for k, v in changed.items()) or "same")
+        )
+
+
+@list_.command(name="problems")
+def list_problems() -> None:
+    """Every problem: formula, plot window, classic start, minima and f*."""
+    from optbench.problems import PROBLEMS
+
+    width = max(map(len, PROBLEMS))
+    click.echo("2-D surfaces:")
+    for name, spec in PROBLEMS.items():
+        if spec.family == "network":
+            continue
+        (x0, x1), (y0, y1) = spec.window
+        minima = ", ".join(f"({x:g}, {y:g})" for x, y in spec.minima) or "none (unbounded below)"
+        fstar = "—" if spec.fstar is None else f"{spec.fstar:.6g}"
+        click.echo(f"{name:<{width}}  {spec.formula}   — {spec.summary}")
+        click.echo(
+            f"{'':<{width}}    window [{x0:g}, {x1:g}] × [{y0:g}, {y1:g}]  start "
+            f"({spec.start[0]:g}, {spec.start[1]:g})  minima {minima}  f* {fstar}"
+            + (f"  params {dict(spec.params)}" if spec.params else "")
+        )
+    click.echo("\nnetworks (data sets; parameters as spirals:noise=0.2):")
+    for name, spec in PROBLEMS.items():
+        if spec.family != "network":
+            continue
+        hidden = "-".join(map(str, spec.hidden))
+        click.echo(f"{name:<{width}}  {spec.summary}")
+        params = " ".join(f"{k}={v:g}" for k, v in spec.params.items())
+        click.echo(
+            f"{'':<{width}}    {spec.features} inputs, {spec.classes} classes; default MLP "
+            f"hidden {hidden} {spec.activation}, {spec.loss}, {spec.epochs} epochs, "
+            f"batch {spec.batch_size}" + (f"  params {params}" if params else "")
+        )
+
+
+@click.group(context_settings=CONTEXT)
+def data() -> None:
+    """Data sets for the network problems: download MNIST / Fashion-MNIST once."""
+
+
+@data.command(name="fetch")
+@click.argument("name")
+@click.option(
+    "--url",
+    metavar="URL",
+    help="Folder URL to download the four IDX files from (a mirror). "
+    "[default: $OPTBENCH_DATA_URL, else the publisher's]",
+)
+def data_fetch(name, url) -> None:
+    """Download NAME (mnist, fashion-mnist), verify SHA-256 checksums, keep it in the cache.
+
+    \b
+    optbench data fetch fashion-mnist
+    optbench run --problem fashion-mnist
+    """
+    from optbench.fetch import fetch
+
+    folder = fetch(name, url, progress=lambda f: click.echo(f"  downloaded and verified {f}"))
+    click.echo(f"{name}: four IDX files verified in {folder}")
+    click.echo(f"next: optbench run --problem {name}")
+
+
+@data.command(name="path")
+@click.argument("name")
+def data_path(name) -> None:
+    """Print the cache folder where 'data fetch NAME' stores NAME."""
+    from optbench.errors import unknown_name
+    from optbench.fetch import SOURCES, dataset_cache
+
+    if name not in SOURCES:
+        raise unknown_name("data set", name, SOURCES)
+    click.echo(dataset_cache(name))
+
+
+COMMANDS = [list_, data]
