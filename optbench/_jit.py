@@ -21,7 +21,7 @@ def source_fingerprint() -> str:
     """16 hex digits of the sha256 of every optbench source file.
 
     numba's cache checks only the file that *defines* a cached function; a change in a file it
-    calls (the engine calls ``mlp_kernels``, ``surface_kernels``, ``rng``) would go unnoticed and
+    calls (an engine calls its family's ``kernels``, ``rng``) would go unnoticed and
     stale machine code would run. Caching under this fingerprint makes any source change, an
     upgrade included, start from a fresh cache.
     """

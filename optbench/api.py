@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from optbench.config import SweepConfig, build_run_configs, execution_settings
 from optbench.errors import OptbenchError
-from optbench.problems import get_problem
+from optbench.families import family_of, family_of_runs
 from optbench.results import (
     BEST_CSV,
     HISTORY_CSV,
@@ -26,7 +26,6 @@ from optbench.results import (
     order_columns,
     prepare_folder,
     read_results,
-    summary_table,
     utc_now,
     write_csv,
     write_manifest,
@@ -51,24 +50,13 @@ class Result:
     warnings: list[str] = field(default_factory=list)
 
     def summary(self) -> pd.DataFrame:
-        """The terminal table: optimizer, lr, final gap, distance to minimum, steps to 1e-3."""
-        if "test_accuracy" in self.runs:  # a network problem
-            from optbench.network_results import network_summary
-
-            return network_summary(self.runs)
-        return summary_table(self.runs)
+        """The terminal table of the runs' problem family (e.g. final gap, or test accuracy)."""
+        return family_of_runs(self.runs).summary(self.runs)
 
     def verdicts(self) -> list[str]:
-        """Lines saying what the table means: networks' accuracy verdicts, surfaces' divergences."""
-        if "test_accuracy" in self.runs:  # a network problem
-            from optbench.network_results import verdicts
-
-            return verdicts(self.runs)
-        diverged = self.runs[self.runs["diverged"].astype(bool)]
-        if diverged.empty:
-            return []
-        names = ", ".join(f"{r.optimizer} (step {r.diverged_step})" for r in diverged.itertuples())
-        return [f"diverged: {names}"]
+        """Lines saying what the table means (networks' accuracy verdicts, surfaces' divergences),
+        from the runs' problem family."""
+        return family_of_runs(self.runs).notes(self.runs)
 
 
 def _settings_documented(command: str) -> Callable:
@@ -131,14 +119,14 @@ def run(
     given = {"optimizers": optimizer, "problems": problem, **settings}
     configs = build_run_configs(**given)
     problem = configs[0].problem
-    is_network = get_problem(problem).family == "network"
+    family = family_of(configs)
     from optbench.chunks import check_memory_fits
 
     check_memory_fits(configs)  # before any folder is made or anything computed
     if animate:
         if not save:
             raise OptbenchError("animate writes trajectories.gif into the run folder: keep save")
-        if is_network:
+        if not family.can_animate:
             raise OptbenchError(f"animate draws paths over a 2-D surface; '{problem}' is not one")
     folder = None
     if save:
@@ -148,12 +136,7 @@ def run(
     from optbench.engine import run_many
     from optbench.results import frames
 
-    keep_path = False
-    if is_network and plots and folder is not None:
-        from optbench.network_results import path_fits_in_memory
-
-        keep_path = path_fits_in_memory(configs)
-    output = run_many(configs, data_dir=data_dir, keep_path=keep_path)
+    output = run_many(configs, data_dir=data_dir, figures=plots and folder is not None)
     runs, history = frames(configs, output)
     command_config = {"kind": "run", "runs": [c.to_dict() for c in configs]}
     if data_dir is not None:
@@ -166,11 +149,8 @@ def run(
         if plots:
             from optbench.plots import draw_run_figures
 
-            if is_network:  # the data, boundaries and weight paths the figures draw
-                from optbench.network_results import figure_frames
-
-                for name, frame in figure_frames(configs, output, data_dir).items():
-                    write_csv(frame, folder / name)
+            for name, frame in family.figure_frames(configs, output, data_dir).items():
+                write_csv(frame, folder / name)  # e.g. a network's data and boundaries
             result.figures = draw_run_figures(runs, history, folder, svg=svg)
         if animate:
             from optbench.plots.animate import write_animations

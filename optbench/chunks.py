@@ -1,10 +1,10 @@
 """Running a sweep so that nothing is lost: chunks, atomic writes, resume.
 
-Runs execute in chunks (each chunk one ``engine.run_many`` call, parallel over its runs). Every
-finished chunk is written at once to ``DIR/chunks/`` — history first, then runs, each by rename —
-so a chunk counts as done exactly when its runs file exists. Ctrl-C or a kill loses at most the
-chunk in flight; ``resume`` reads the chunks, runs only what is missing and, since every run
-depends on its own config alone, ends with the same numbers as an uninterrupted sweep.
+Runs execute in chunks (each chunk one ``engine.run_many`` call, of one problem family, parallel
+over its runs). Every finished chunk is written at once to ``DIR/chunks/`` — history first, then
+runs, each by rename — so a chunk counts as done exactly when its runs file exists. Ctrl-C or a kill
+loses at most the chunk in flight; ``resume`` reads the chunks, runs only what is missing and, since
+every run depends on its own config alone, ends with the same numbers as an uninterrupted sweep.
 """
 
 from __future__ import annotations
@@ -21,15 +21,14 @@ import numpy as np
 import pandas as pd
 
 from optbench.config import RunConfig, SweepConfig
-from optbench.engine import BatchOutput, record_rows
 from optbench.errors import OptbenchError
 from optbench.executors import DaskExecutor, LocalExecutor
+from optbench.families import family_of
+from optbench.families.output import EngineOutput
 from optbench.results import MANIFEST_JSON, frames, write_csv
 
 CHUNKS = "chunks"
-BYTES_PER_HISTORY_ROW = 120  # measured: a row of the in-memory history frame, run_id included
-MEMORY_SHARE = 0.5  # refuse a sweep whose history would need more than this share of free RAM
-WORDS_PER_PARAMETER = 8  # θ, gradient, up to 3 optimizer slots, final θ, snapshots: an upper bound
+MEMORY_SHARE = 0.5  # refuse work that would need more than this share of free RAM
 
 Progress = Callable[[int], None]
 
@@ -55,33 +54,31 @@ def available_memory() -> int:
 
 
 def check_memory_fits(configs: Sequence[RunConfig]) -> None:
-    """Refuse, before computing, work whose memory would not fit: the full history of surface
-    runs, or the parameters, optimizer state and snapshots of network runs."""
+    """Refuse, before computing, work whose memory would not fit; each family estimates its own
+    runs (and says what to shrink)."""
     have = available_memory() * MEMORY_SHARE
-    surfaces = [c for c in configs if c.network is None]
-    rows = sum(record_rows(c.steps, c.record_every) for c in surfaces)
-    need = rows * BYTES_PER_HISTORY_ROW
-    if need > have:
-        steps = max(c.steps for c in surfaces)
-        factor = math.ceil(need / have)
-        every = max(c.record_every for c in surfaces) * factor
-        raise OptbenchError(
-            f"the full history would need ~{need / 2**30:.1f} GiB ({rows:,} rows) but "
-            f"~{have / 2**30:.1f} GiB is free; keep fewer rows with --record-every {every} "
-            f"(or more; {steps} steps per run)"
-        )
-    networks = [c for c in configs if c.network is not None]
-    if networks:
-        from optbench.problems import get_problem
-
-        largest = max(get_problem(c.problem).n_params(c.network) for c in networks)
-        need = len(networks) * largest * 8 * WORDS_PER_PARAMETER
+    for group in by_family(configs):
+        family = family_of(group)
+        need = family.memory_bytes(group)
         if need > have:
-            raise OptbenchError(
-                f"{len(networks):,} network run(s) of up to {largest:,} parameters would need "
-                f"~{need / 2**30:.1f} GiB but ~{have / 2**30:.1f} GiB is free; use smaller "
-                "--hidden layers or fewer runs"
-            )
+            raise OptbenchError(family.too_big(group, need, have))
+
+
+def by_family(configs: Sequence[RunConfig]) -> list[list[RunConfig]]:
+    """``configs`` split by problem family, each group in config order (one engine call runs
+    one family)."""
+    names = _family_names(configs)
+    groups: dict[str, list[RunConfig]] = {}
+    for c in configs:
+        groups.setdefault(names[c.problem], []).append(c)
+    return list(groups.values())
+
+
+def _family_names(configs: Sequence[RunConfig]) -> dict[str, str]:
+    """Problem label → family name, for every label in ``configs`` (each resolved once)."""
+    from optbench.problems import get_problem
+
+    return {label: get_problem(label).family for label in dict.fromkeys(c.problem for c in configs)}
 
 
 class ChunkStore:
@@ -105,7 +102,7 @@ class ChunkStore:
         numbers = [int(p.name.split(".")[0].rsplit("-", 1)[1]) for p in self._runs_files()]
         return max(numbers, default=-1) + 1
 
-    def write(self, phase: str, configs: list[RunConfig], out: BatchOutput) -> None:
+    def write(self, phase: str, configs: list[RunConfig], out: EngineOutput) -> None:
         """Write the engine output of ``configs`` as one chunk (history first, runs last)."""
         stem = self.folder / f"{phase}-{self._next_index():05d}"
         runs, history = frames(configs, out)
@@ -162,11 +159,12 @@ def execute(
     if progress:
         progress(len(phase.configs) - len(missing))
     size = chunk_size or default_chunk_size(len(phase.configs))
+    family = _family_names(missing)
     chunks = [
-        family[start : start + size]
-        for _, group in itertools.groupby(missing, key=lambda c: c.network is None)
-        for family in [list(group)]  # a chunk holds surfaces or networks, never both
-        for start in range(0, len(family), size)
+        runs[start : start + size]
+        for _, group in itertools.groupby(missing, key=lambda c: family[c.problem])
+        for runs in [list(group)]  # a chunk holds runs of one problem family
+        for start in range(0, len(runs), size)
     ]
     for chunk, out in (executor or LocalExecutor()).map(chunks):
         store.write(phase.name, chunk, out)

@@ -1,9 +1,9 @@
 """Where a sweep's chunks run: in this process (``local``) or on a Dask cluster (``dask``).
 
-Both hand back, chunk by chunk as they finish, the engine's plain arrays; the caller writes each
-chunk with the same atomic writer, so resume and Ctrl-C behave the same everywhere. Tasks name
-importable functions (``run_chunk``, ``warm_up``), never jitted closures: a numba dispatcher
-pickles by value and would be recompiled in every worker.
+Both hand back, chunk by chunk as they finish, the engine's named arrays (an ``EngineOutput``); the
+caller writes each chunk with the same atomic writer, so resume and Ctrl-C behave the same
+everywhere. Tasks name importable functions (``run_chunk``, ``warm_up``), never jitted closures: a
+numba dispatcher pickles by value and would be recompiled in every worker.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from optbench.errors import OptbenchError
 
 if TYPE_CHECKING:
     from optbench.config import RunConfig
-    from optbench.engine import BatchOutput
+    from optbench.families.output import EngineOutput
 
 EXECUTORS = ("local", "dask")
 SCHEDULER_ENV = "OPTBENCH_DASK_SCHEDULER"
@@ -25,7 +25,7 @@ INSTALL_HINT = "pip install 'optbench[dask]'"
 
 
 def run_chunk(configs: Sequence[RunConfig], threads: int | None = None,
-              data_dir: str | None = None) -> BatchOutput:  # fmt: skip
+              data_dir: str | None = None) -> EngineOutput:  # fmt: skip
     """A Dask task: run one chunk with the ordinary engine (``threads`` numba threads)."""
     from optbench.engine import run_many
 
@@ -54,7 +54,7 @@ class LocalExecutor:
     def __init__(self, data_dir: str | None = None):
         self.data_dir = data_dir
 
-    def map(self, chunks: Sequence[list[RunConfig]]) -> Iterator[tuple[list, BatchOutput]]:
+    def map(self, chunks: Sequence[list[RunConfig]]) -> Iterator[tuple[list, EngineOutput]]:
         from optbench.engine import run_many
 
         for chunk in chunks:
@@ -108,7 +108,7 @@ class DaskExecutor:
     def address(self) -> str:
         return self.client.scheduler.address
 
-    def map(self, chunks: Sequence[list[RunConfig]]) -> Iterator[tuple[list, BatchOutput]]:
+    def map(self, chunks: Sequence[list[RunConfig]]) -> Iterator[tuple[list, EngineOutput]]:
         """Submit every chunk, then yield them as they complete (any order).
 
         A worker that dies takes its task with it; the scheduler reruns it on another worker.

@@ -16,7 +16,7 @@ import subprocess
 import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from optbench.columns import (  # noqa: F401 (re-exported)
     BEST_CSV,
@@ -32,10 +32,9 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from optbench.config import RunConfig
-    from optbench.engine import BatchOutput
+    from optbench.families.output import EngineOutput
 
 SCHEMA_VERSION = 1
-SUMMARY_TARGET = 1e-3
 
 
 def utc_now() -> str:
@@ -115,73 +114,6 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
     atomic_write_text(path, frame.to_csv(index=False))  # floats as repr: exact round trip
 
 
-def _fstar(configs: Sequence[RunConfig]) -> tuple[dict[str, Any], Any]:
-    """The problem spec of each distinct problem label, and f* per run (nan when unknown)."""
-    import numpy as np
-
-    from optbench.problems import get_problem
-
-    problems = {label: get_problem(label) for label in dict.fromkeys(c.problem for c in configs)}
-    known = {label: np.nan if p.fstar is None else p.fstar for label, p in problems.items()}
-    fstar = np.array([known[c.problem] for c in configs])
-    return problems, fstar
-
-
-def runs_frame(configs: Sequence[RunConfig], out: BatchOutput) -> pd.DataFrame:
-    """One row per run: config columns, then metrics (the column contract of README.md, Outputs).
-
-    Built column by column from the engine's arrays, so 10,000 runs take milliseconds.
-    """
-    import numpy as np
-    import pandas as pd
-
-    from optbench.engine import (
-        GAP_TARGETS,
-        M_BEST,
-        M_DIVERGED_STEP,
-        M_FINAL,
-        M_MEAN_LOG_GAP,
-        N_FIXED_METRICS,
-    )
-
-    problems, fstar = _fstar(configs)
-    n_runs = len(configs)
-    last = out.rec_theta[np.arange(n_runs), out.rec_rows - 1]
-    hp_names = list(dict.fromkeys(name for c in configs for name, _ in c.hp[1:]))
-    hp_values = [c.hp_dict for c in configs]
-    diverged_step = out.metrics[:, M_DIVERGED_STEP]
-    columns: dict[str, Any] = {
-        "run_id": [c.run_id for c in configs],
-        "problem": [c.problem for c in configs],
-        "optimizer": [c.optimizer for c in configs],
-        "preset": [c.preset for c in configs],
-        "lr": [c.lr for c in configs],
-        "seed": [c.seed for c in configs],
-        "steps": [c.steps for c in configs],
-        **{f"hp_{name}": [hp.get(name, np.nan) for hp in hp_values] for name in hp_names},
-        "start_x": [c.start[0] for c in configs],
-        "start_y": [c.start[1] for c in configs],
-        "noise": [c.noise for c in configs],
-        "final_loss": out.metrics[:, M_FINAL],
-        "best_loss": out.metrics[:, M_BEST],
-        "final_gap": out.metrics[:, M_FINAL] - fstar,
-        "diverged": diverged_step >= 0,
-        "diverged_step": pd.array(np.where(diverged_step >= 0, diverged_step, np.nan), "Int64"),
-        "wall_s": out.wall_s,
-        "final_x": last[:, 0],
-        "final_y": last[:, 1],
-        "dist_to_min": [
-            problems[c.problem].distance_to_nearest_minimum(x, y)
-            for c, (x, y) in zip(configs, last, strict=True)
-        ],
-        "mean_log10_gap": out.metrics[:, M_MEAN_LOG_GAP],
-    }
-    for k, target in enumerate(GAP_TARGETS):
-        hits = out.metrics[:, N_FIXED_METRICS + k]
-        columns[target_column(target)] = pd.array(np.where(hits >= 0, hits, np.nan), "Int64")
-    return pd.DataFrame(columns)
-
-
 RUN_HEAD = ["run_id", "problem", "optimizer", "preset", "lr", "seed", "steps", "phase"]
 
 
@@ -195,55 +127,15 @@ def order_columns(runs: pd.DataFrame) -> pd.DataFrame:
     return runs[head + hp + rest]
 
 
-def summary_table(runs: pd.DataFrame) -> pd.DataFrame:
-    """One row per surface run of ``runs.csv``, the columns a reader compares first (CLI and
-    report). Problem and seed columns appear only when they vary.
-    """
-    columns = {
-        "optimizer": "optimizer",
-        "lr": "lr",
-        "final_gap": "final gap",
-        "dist_to_min": "dist to min",
-        target_column(SUMMARY_TARGET): f"steps to {SUMMARY_TARGET:g}",
-        "diverged": "diverged",
-    }
-    table = runs[list(columns)].rename(columns=columns)
-    if runs["seed"].nunique() > 1:
-        table.insert(2, "seed", runs["seed"])
-    if runs["problem"].nunique() > 1:
-        table.insert(0, "problem", runs["problem"])
-    return table
+def frames(configs: Sequence[RunConfig], out: EngineOutput) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(runs, history) frames of engine output, built by the configs' problem family; runs end
+    with a ``family`` column (readers pick the family from it; last, so no column moves)."""
+    from optbench.families import family_of
 
-
-def history_frame(configs: Sequence[RunConfig], out: BatchOutput) -> pd.DataFrame:
-    """Long format: one row per recorded step per run (step 0 is the start point)."""
-    import numpy as np
-    import pandas as pd
-
-    _, fstar = _fstar(configs)
-    kept = np.arange(out.rec_loss.shape[1])[None, :] < out.rec_rows[:, None]
-    loss = out.rec_loss[kept]
-    return pd.DataFrame(
-        {
-            "run_id": np.repeat(np.array([c.run_id for c in configs]), out.rec_rows),
-            "step": out.rec_steps[kept],
-            "loss": loss,
-            "gap": loss - np.repeat(fstar, out.rec_rows),
-            "x": out.rec_theta[..., 0][kept],
-            "y": out.rec_theta[..., 1][kept],
-        }
-    )
-
-
-def frames(configs: Sequence[RunConfig], out: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(runs, history) frames of engine output, whichever problem family produced it."""
-    from optbench.engine import BatchOutput
-
-    if isinstance(out, BatchOutput):
-        return runs_frame(configs, out), history_frame(configs, out)
-    from optbench import network_results
-
-    return network_results.runs_frame(configs, out), network_results.history_frame(configs, out)
+    family = family_of(configs)
+    runs, history = family.frames(configs, out)
+    runs["family"] = family.name
+    return runs, history
 
 
 def _git_commit() -> str | None:

@@ -8,8 +8,9 @@ import pandas as pd
 import pytest
 
 import optbench
+from optbench.columns import LOG_GAP_FLOOR
 from optbench.config import build_run_configs
-from optbench.engine import LOG_GAP_FLOOR, run_many
+from optbench.engine import run_many
 from optbench.results import target_column
 from optbench.suites.smoke import SMOKE_BUDGET, SMOKE_START, surface_lrs
 
@@ -85,7 +86,7 @@ def test_steps_to_target_agrees_with_the_full_history():
 
 def _engine_arrays(configs):
     out = run_many(configs)
-    return out.metrics, out.rec_loss, out.rec_theta
+    return [*out.metrics.values(), *out.history.values()]
 
 
 def test_results_are_bit_identical_whatever_the_thread_count():
@@ -126,8 +127,9 @@ def test_outputs_follow_config_order_whatever_the_grouping():
     configs = build_run_configs(optimizers=["adam", "sgd"], problems="bowl", seeds=[0, 1], steps=20)
     interleaved = [configs[0], configs[2], configs[1], configs[3]]
     out = run_many(interleaved)
-    alone = [run_many([c]).metrics[0] for c in interleaved]
-    np.testing.assert_array_equal(out.metrics, np.array(alone))
+    alone = [run_many([c]) for c in interleaved]
+    for name, values in out.metrics.items():
+        np.testing.assert_array_equal(values, [one.metrics[name][0] for one in alone])
 
 
 def test_mean_log10_gap_stays_finite_when_gaps_reach_zero():

@@ -8,7 +8,7 @@ import numba
 import numpy as np
 
 from optbench import _jit
-from optbench.problems.mlp_kernels import activate, fast_tanh
+from optbench.families.networks.kernels import activate, fast_tanh
 
 
 @numba.njit

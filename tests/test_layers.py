@@ -319,7 +319,7 @@ def test_layers_block_is_well_formed():
         read_layers("```layers\na: x\nb: x\n```\n")
 
 
-NUMBA_FREE = ("analysis", "animate", "report", "html_report")
+NUMBA_FREE = ("analysis", "reporting")
 
 
 def _presentation_modules() -> list[str]:

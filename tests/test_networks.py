@@ -10,19 +10,15 @@ import pytest
 
 import optbench
 from optbench.datasets import load_dataset
-from optbench.network_engine import (
-    M_DIVERGED_STEP,
-    network_batch,
-    run_network_group,
-)
-from optbench.optimizers import get_optimizer
-from optbench.problems import get_problem
-from optbench.problems.mlp_kernels import (
+from optbench.families.networks.engine import network_batch, run_network_group
+from optbench.families.networks.kernels import (
     activation_width,
     loss_and_grad,
     max_width,
     param_count,
 )
+from optbench.optimizers import get_optimizer
+from optbench.problems import get_problem
 from optbench.problems.networks import ACTIVATIONS, LOSSES, NetworkOptions
 
 
@@ -135,17 +131,16 @@ def test_engine_full_batch_sgd_equals_a_numpy_training_loop():
     options = NetworkOptions(hidden=(5,), activation="tanh", epochs=15, batch_size=10_000)
     spec = get_problem("moons:n=60")
     data = load_dataset(spec)
-    _rec, _rows, path, final, _metrics, _ = group(
-        "moons:n=60", options, "sgd", lr=0.5, keep_path=True
-    )
+    out = group("moons:n=60", options, "sgd", lr=0.5, keep_path=True)
+    path, final = out.per_run["path"][0], out.per_run["final"][0]
     sizes = data.layer_sizes(options)
-    theta = path[0, 0].copy()
+    theta = path[0].copy()
     y = np.eye(2)[data.labels_train]
     for epoch in range(1, 16):
         _, grad = numpy_network(sizes, theta, data.x_train, y, "tanh", 0.0)
         theta -= 0.5 * grad
-        np.testing.assert_allclose(path[0, epoch], theta, rtol=1e-9, atol=1e-12)
-    np.testing.assert_allclose(final[0], theta, rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(path[epoch], theta, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(final, theta, rtol=1e-9, atol=1e-12)
 
 
 def test_runs_are_bit_identical_whatever_the_thread_count():
@@ -158,11 +153,17 @@ def test_runs_are_bit_identical_whatever_the_thread_count():
         two = group("spirals", options, seeds=(0, 1, 2))
     finally:
         numba.set_num_threads(before)
-    for a, b in zip(one[:5], two[:5], strict=True):
+    arrays = [
+        *zip(one.metrics.values(), two.metrics.values(), strict=True),
+        *zip(one.history.values(), two.history.values(), strict=True),
+        *zip(one.per_run["final"], two.per_run["final"], strict=True),
+        (one.rows, two.rows),
+    ]
+    for a, b in arrays:
         assert np.array_equal(a, b, equal_nan=True)
     # and a run does not depend on its neighbours in the batch
     alone = group("spirals", options, seeds=(1,))
-    assert np.array_equal(alone[3][0], one[3][1])
+    assert np.array_equal(alone.per_run["final"][0], one.per_run["final"][1])
 
 
 def test_one_compiled_engine_serves_every_optimizer_and_setting():
@@ -175,9 +176,9 @@ def test_one_compiled_engine_serves_every_optimizer_and_setting():
 
 def test_divergence_is_a_result_not_a_crash():
     options = NetworkOptions(loss="mse", epochs=5)
-    _rec, rows, _, _, metrics, _ = group("moons", options, "sgd", lr=1e4)
-    assert metrics[0, M_DIVERGED_STEP] >= 1
-    assert rows[0] >= 2  # the start and the divergence row
+    out = group("moons", options, "sgd", lr=1e4)
+    assert out.metrics["diverged_step"][0] >= 1
+    assert out.rows[0] >= 2  # the start and the divergence row
 
 
 @pytest.mark.parametrize("table", ["and", "or", "nand"])

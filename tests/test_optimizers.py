@@ -504,7 +504,7 @@ def test_every_builtin_has_a_reference():
 
 
 def test_second_engine_call_adds_no_signature():
-    from optbench import engine
+    from optbench.families.surfaces import engine
 
     optbench.run("adam", "rosenbrock", steps=20, save=False)
     optbench.run(["lion", "rmsprop"], "beale", steps=20, preset="keras", save=False)

@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from optbench.errors import OptbenchError
+from optbench.families.surfaces.kernels import grid_values, value_and_grad
 from optbench.problems import PROBLEMS, get_problem
-from optbench.problems.surface_kernels import grid_values, value_and_grad
 
 SURFACES = sorted(n for n, spec in PROBLEMS.items() if spec.family == "surface")
 

@@ -13,28 +13,20 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
 
+from optbench.families import family_names
+
 if TYPE_CHECKING:
     import pandas as pd
 
-FAMILY_MODULES = {"surface": "optbench.plots.surfaces", "network": "optbench.plots.networks"}
-"""Each problem family's figure module. Each has the same entry points: ``draw_run_figures``,
-``draw_sweep_figures`` (the figures only that family has) and ``summary_table``."""
-
 
 def family_module(family: str) -> ModuleType:
-    """The figure module of ``family`` ("surface", "network"), imported on first use."""
-    return importlib.import_module(FAMILY_MODULES[family])
+    """The figure module ``family`` names (its ``figure_module``), imported on first use.
 
+    Each has the same entry points: ``draw_run_figures`` and ``draw_sweep_figures`` (the
+    figures only that family has)."""
+    from optbench.families import get_family
 
-def families(runs: pd.DataFrame) -> pd.Series:
-    """Each run's problem family: runs.csv's ``family`` column when it has one, else the
-    family the problem registry gives its problem."""
-    if "family" in runs.columns:
-        return runs["family"]
-    from optbench.problems import get_problem
-
-    named = {p: get_problem(str(p)).family for p in runs["problem"].unique()}
-    return runs["problem"].map(named)
+    return importlib.import_module(get_family(family).figure_module)
 
 
 def per_problem(
@@ -63,6 +55,6 @@ def draw_run_figures(
     problem. ``smoothing`` (an EMA weight in [0, 1)) applies to the network curves."""
     written: list[Path] = []
     for suffix, sub, hist in per_problem(runs, history):
-        module = family_module(str(families(sub).iloc[0]))
+        module = family_module(str(family_names(sub).iloc[0]))
         written += module.draw_run_figures(sub, hist, folder, suffix, svg, smoothing)
     return written

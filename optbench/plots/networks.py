@@ -20,7 +20,6 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from optbench.columns import BOUNDARY_CSV, DATA_CSV, LANDSCAPE_CSV, WEIGHT_PATH_CSV
-from optbench.network_results import network_summary as summary_table  # noqa: F401 (the report)
 from optbench.plots.style import color_for, median_band, panel_grid, save_figure, setting_label
 
 if TYPE_CHECKING:

@@ -29,7 +29,6 @@ from optbench.plots.style import (
 )
 from optbench.problems import get_problem
 from optbench.problems.surface_values import grid_values
-from optbench.results import summary_table  # noqa: F401 (the family's table of every run)
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from optbench.analysis import score
-from optbench.plots import families, family_module
+from optbench.families import family_names
+from optbench.plots import family_module
 from optbench.plots.panels import cell_columns, cell_panels
 from optbench.plots.style import (
     GAP_FLOOR,
@@ -160,7 +161,7 @@ def draw_sweep_figures(
         tuned_loss_figure(picked, picked_history), folder / "tuned_loss.png", svg
     )
     many = picked["problem"].nunique() > 1
-    for family, rows in picked.groupby(families(picked), sort=False):
+    for family, rows in picked.groupby(family_names(picked), sort=False):
         own_history = picked_history[picked_history["run_id"].isin(rows["run_id"])]
         module = family_module(str(family))
         written += module.draw_sweep_figures(rows, own_history, folder, svg, many_problems=many)

@@ -1,6 +1,8 @@
 """Problems optimizers are compared on. One registry for every family (2-D surfaces, networks
 on data sets), so names resolve and suggest the same way everywhere. No numba imported here.
-A spec's ``family`` ("surface" or "network") tells the engine, results and plots which path."""
+A spec's ``family`` names its problem family, which ``optbench.families.get_family`` (a layer
+above this catalog) turns into the object that runs and reports it; a spec type's
+``parameter_rules`` say which values its ``name:key=value`` parameters accept."""
 
 from __future__ import annotations
 
@@ -43,22 +45,10 @@ def get_problem(text: str) -> SurfaceSpec | NetworkSpec:
             raise OptbenchError(f"problem parameter {key}={value!r} is not a number") from None
         if not math.isfinite(params[key]):
             raise OptbenchError(f"problem parameter {key}={value} must be finite")
-        rule = PARAMETER_RULES.get(key)
+        rule = spec.parameter_rules.get(key)
         if rule is not None and not rule[0](params[key], name):
             raise OptbenchError(f"{name}: {key}={params[key]:g} {rule[1]}")
     return dataclasses.replace(spec, params=params)
-
-
-PARAMETER_RULES = {
-    # Rosenbrock's minimum (a, a²) with f* = 0 holds only for b > 0; below it is unbounded
-    "b": (lambda v, name: v > 0, "must be > 0"),
-    "n": (lambda v, name: v.is_integer() and (v >= 10 or (v == 0 and name in IDX_NAMES)),
-          "must be a whole number >= 10 (0 for all images of an IDX data set)"),
-    "noise": (lambda v, name: v >= 0, "must be >= 0"),
-    "test_fraction": (lambda v, name: 0 < v < 1, "must be between 0 and 1, both excluded"),
-    "data_seed": (lambda v, name: v.is_integer() and 0 <= v < 2**63, "must be a whole number >= 0"),
-}  # fmt: skip
-IDX_NAMES = ("mnist", "fashion-mnist")
 
 
 __all__ = ["PROBLEMS", "NetworkSpec", "SurfaceSpec", "get_problem"]

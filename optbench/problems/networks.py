@@ -16,6 +16,7 @@ import itertools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 from optbench.columns import ACCURACY_TARGETS, accuracy_column  # noqa: F401 (re-exported)
 
@@ -76,6 +77,21 @@ class NetworkSpec:
 
     family = "network"
     fstar = None
+    parameter_rules = MappingProxyType(
+        {
+            "n": (
+                lambda v, name: v.is_integer() and (v >= 10 or (v == 0 and name in IDX_DATASETS)),
+                "must be a whole number >= 10 (0 for all images of an IDX data set)",
+            ),
+            "noise": (lambda v, name: v >= 0, "must be >= 0"),
+            "test_fraction": (lambda v, name: 0 < v < 1, "must be between 0 and 1, both excluded"),
+            "data_seed": (
+                lambda v, name: v.is_integer() and 0 <= v < 2**63,
+                "must be a whole number >= 0",
+            ),
+        }
+    )
+    """Parameter → (accepts(value, problem name), what it must be), for ``name:key=value``."""
 
     @property
     def label(self) -> str:

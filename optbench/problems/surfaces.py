@@ -1,6 +1,6 @@
 """The 2-D test surfaces: what a plot and a report need to know about each (no numba here).
 
-The formulas live in ``surface_kernels.py``; a spec carries the kernel index, the plotting
+The formulas live in ``families/surfaces/kernels.py``; a spec carries the kernel index, the plotting
 window, the classic start, the known minima and f*, and any parameters (Rosenbrock's a and b,
 set as ``rosenbrock:b=1``).
 """
@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 Point = tuple[float, float]
 
@@ -32,6 +33,13 @@ class SurfaceSpec:
 
     family = "surface"
     dim = 2
+    parameter_rules = MappingProxyType(
+        {
+            # Rosenbrock's minimum (a, a²) with f* = 0 holds only for b > 0; below it is unbounded
+            "b": (lambda v, name: v > 0, "must be > 0"),
+        }
+    )
+    """Parameter → (accepts(value, problem name), what it must be), for ``name:key=value``."""
 
     @property
     def minima(self) -> tuple[Point, ...]:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from optbench.errors import OptbenchError
-from optbench.plots import families, family_module
+from optbench.families import family_names, get_family
 from optbench.reporting.template import PAGE, STYLE
 from optbench.results import (
     HISTORY_CSV,
@@ -301,9 +301,9 @@ def _results_section(folder: Path, runs: pd.DataFrame) -> str:
         except OptbenchError as exc:
             table = f"<p class='note'>{esc(exc)}</p>"
         parts.append(f"<h3>{esc(path.name)}</h3>{table}")
-    by_family = list(runs.groupby(families(runs), sort=False))
+    by_family = list(runs.groupby(family_names(runs), sort=False))
     for family, rows in by_family:
-        table = _frame_table(family_module(str(family)).summary_table(rows), RUNS_CSV)
+        table = _frame_table(get_family(str(family)).summary(rows), RUNS_CSV)
         which = "run" if len(by_family) == 1 else f"{family} run"
         parts.append(f"<h3>Every {esc(which)} ({RUNS_CSV})</h3>{table}")
     parts.append("</section>")

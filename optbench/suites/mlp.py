@@ -56,7 +56,7 @@ def _timed(step_block, steps_per_block: int) -> float:
 
 def optbench_steps_per_second(sizes, activation, batch) -> float:
     from optbench.datasets import Dataset
-    from optbench.network_engine import run_network_group
+    from optbench.families.networks.engine import run_network_group
     from optbench.optimizers import get_optimizer
     from optbench.problems.networks import NetworkOptions
 

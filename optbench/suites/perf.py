@@ -69,7 +69,7 @@ SWEEP_STEPS = 1000
 def _engine_once(steps: int) -> tuple[float, float]:
     import numpy as np
 
-    from optbench.engine import run_surface_group
+    from optbench.families.surfaces.engine import run_surface_group
     from optbench.optimizers import get_optimizer
     from optbench.problems import get_problem
 
@@ -87,7 +87,7 @@ def _engine_once(steps: int) -> tuple[float, float]:
         record_every=steps,
         bound=1e6,
     )
-    return time.perf_counter() - began, out.metrics[0, 0]
+    return time.perf_counter() - began, out.metrics["final_loss"][0]
 
 
 def _fused_once(steps: int) -> tuple[float, float]:
@@ -162,7 +162,7 @@ def sweep_samples(repeats: int, runs_per_axis: int, steps: int) -> list[dict[str
         began = time.perf_counter()
         fused_adam_rosenbrock_batch(lrs, steps, out)
         fused = time.perf_counter() - began
-        same = np.array_equal(engine_out.metrics[:, 0], out, equal_nan=True)
+        same = np.array_equal(engine_out.metrics["final_loss"], out, equal_nan=True)
         result.append(
             {"runs": len(configs), "whole_s": whole, "engine_s": engine, "fused_s": fused,
              "same": float(same)}

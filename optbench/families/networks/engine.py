@@ -2,8 +2,8 @@
 optimizer kernels doing the updates.
 
 ``network_batch`` is compiled once for the whole network family, with an explicit signature
-taking the optimizer as a first-class function (as ``engine.surface_batch`` does): every
-optimizer, every layer size, activation, loss and initialisation reuses the same machine code
+taking the optimizer as a first-class function (as the surface family's ``surface_batch`` does):
+every optimizer, every layer size, activation, loss and initialisation reuses the same machine code
 from numba's disk cache. A ``prange`` over the runs of a group writes only each run's own rows,
 and every random draw (initial weights, minibatch order) comes from the run's seed through
 ``optbench/rng.py``, so a run's numbers do not depend on the thread count or its neighbours.
@@ -20,13 +20,13 @@ outputs and hands back arrays in config order.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 
 import numpy as np
 from numba import prange, types
 
 from optbench._jit import UPDATE_FUNCTION, f8_1d, f8_2d, f8_3d, i8_1d, jit
-from optbench.problems.mlp_kernels import (
+from optbench.families.networks import FAMILY, record_rows
+from optbench.families.networks.kernels import (
     PERCEPTRON,
     activation_width,
     eval_buffers,
@@ -38,6 +38,7 @@ from optbench.problems.mlp_kernels import (
     max_width,
     param_count,
 )
+from optbench.families.output import EngineOutput
 from optbench.rng import below, seed_state
 
 INIT_STREAM = 2
@@ -46,7 +47,8 @@ BATCH_STREAM = 3
 # Columns of a recorded history row.
 R_STEP, R_EPOCH, R_LOSS, R_TRAIN_LOSS, R_TRAIN_ACC, R_TEST_LOSS, R_TEST_ACC = range(7)
 N_REC = 7
-# Columns of the per-run metrics array, then one column per accuracy target.
+# Columns of the kernel's per-run metrics array, then one column per accuracy target; outside
+# this module they are known by name (METRICS), as EngineOutput.metrics keys.
 (
     M_FINAL,
     M_BEST,
@@ -59,6 +61,16 @@ N_REC = 7
     M_BEST_TEST_ACC,
 ) = range(9)
 N_FIXED_METRICS = 9
+METRICS = FAMILY.metric_columns
+HISTORY = {  # EngineOutput.history key → column of a recorded row
+    "step": R_STEP,
+    "epoch": R_EPOCH,
+    "loss": R_LOSS,
+    "train_loss": R_TRAIN_LOSS,
+    "train_accuracy": R_TRAIN_ACC,
+    "test_loss": R_TEST_LOSS,
+    "test_accuracy": R_TEST_ACC,
+}
 
 _BATCH_ARGS = (
     i8_1d,  # layer sizes [n_in, h1, ..., n_out]
@@ -302,23 +314,6 @@ def network_batch(
                    rec_rows, path, final, metrics)  # fmt: skip
 
 
-def record_rows(epochs: int, record_every: int) -> int:
-    """History rows a run keeps: epoch 0, every k-th epoch, the last, and room for a divergence."""
-    return epochs // record_every + 3
-
-
-@dataclass
-class NetworkOutput:
-    """Raw engine output for network runs in config order: what the frames are built from."""
-
-    rec: np.ndarray  # (R, rows, N_REC)
-    rec_rows: np.ndarray  # (R,)
-    metrics: np.ndarray  # (R, N_FIXED_METRICS + T)
-    final: list[np.ndarray]  # final θ per run
-    path: list[np.ndarray | None]  # θ at each recorded row per run, when kept
-    wall_s: np.ndarray  # (R,) this run's share of its group's wall time
-
-
 def run_network_group(
     optimizer,
     data,
@@ -328,11 +323,12 @@ def run_network_group(
     record_every: int,
     bound: float,
     keep_path: bool = False,
-) -> tuple[np.ndarray, ...]:
+) -> EngineOutput:
     """Train one group (one optimizer, one problem, one network setting) in one kernel call.
 
     ``optimizer`` is an OptimizerSpec, or None for the perceptron (``hp[:, 0]`` is its lr).
-    Returns (rec, rec_rows, path, final, metrics, wall seconds).
+    ``per_run`` holds each run's ``final`` θ and, with ``keep_path``, its ``path``: θ at each
+    recorded row (else None).
     """
     from optbench.problems.networks import ACCURACY_TARGETS, ACTIVATIONS, INITS, LOSSES
 
@@ -387,38 +383,38 @@ def run_network_group(
         1 if perceptron else int(options.batch_size),
         *common,
     )
-    return rec, rec_rows, path, final, metrics, time.perf_counter() - began
+    elapsed = time.perf_counter() - began
+    return EngineOutput(
+        metrics={name: metrics[:, k] for k, name in enumerate(METRICS)},
+        history={name: rec[:, :, column] for name, column in HISTORY.items()},
+        rows=rec_rows,
+        wall_s=np.full(n_runs, elapsed / n_runs),  # the runs of a group train as many steps
+        per_run={
+            "final": list(final),
+            "path": [path[k, : rec_rows[k]] if keep_path else None for k in range(n_runs)],
+        },
+    )
 
 
-def run_networks(configs, data_dir=None, keep_path: bool = False) -> NetworkOutput:
+def run_networks(configs, data_dir=None, keep_path: bool = False) -> EngineOutput:
     """Run every network config; runs sharing (optimizer, problem, network settings) share a
     parallel kernel call and a data set. Outputs follow ``configs`` order."""
     from optbench.datasets import load_dataset
     from optbench.optimizers import get_optimizer
     from optbench.problems import get_problem
-    from optbench.problems.networks import ACCURACY_TARGETS
 
     groups: dict[tuple, list[int]] = {}
     for i, c in enumerate(configs):
         groups.setdefault((c.optimizer, c.problem, c.network, c.record_every, c.bound), []).append(
             i
         )
-    n_runs = len(configs)
-    rows = max(record_rows(c.network.epochs, c.record_every) for c in configs)
-    out = NetworkOutput(
-        rec=np.full((n_runs, rows, N_REC), np.nan),
-        rec_rows=np.zeros(n_runs, dtype=np.int64),
-        metrics=np.empty((n_runs, N_FIXED_METRICS + len(ACCURACY_TARGETS))),
-        final=[np.empty(0)] * n_runs,
-        path=[None] * n_runs,
-        wall_s=np.empty(n_runs),
-    )
     datasets: dict[str, object] = {}
+    parts = []
     for (optimizer, problem, options, record_every, bound), index in groups.items():
         if problem not in datasets:
             datasets[problem] = load_dataset(get_problem(problem), data_dir)
         members = [configs[i] for i in index]
-        rec, rec_rows, path, final, metrics, wall = run_network_group(
+        part = run_network_group(
             None if options.model == "perceptron" else get_optimizer(optimizer),
             datasets[problem],
             options,
@@ -428,13 +424,5 @@ def run_networks(configs, data_dir=None, keep_path: bool = False) -> NetworkOutp
             bound=bound,
             keep_path=keep_path,
         )
-        width = rec.shape[1]
-        out.rec[index, :width] = rec
-        out.rec_rows[index] = rec_rows
-        out.metrics[index] = metrics
-        steps = np.array([c.steps for c in members], dtype=np.float64)
-        out.wall_s[index] = wall * steps / steps.sum()
-        for k, i in enumerate(index):
-            out.final[i] = final[k]
-            out.path[i] = path[k, : rec_rows[k]] if keep_path else None
-    return out
+        parts.append((index, part))
+    return EngineOutput.merge(len(configs), parts)

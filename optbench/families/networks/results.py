@@ -26,31 +26,26 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from optbench.config import RunConfig
-    from optbench.network_engine import NetworkOutput
+    from optbench.families.output import EngineOutput
 
-DATA_CSV = "data.csv"
-BOUNDARY_CSV = "boundary.csv"
-WEIGHT_PATH_CSV = "weight_path.csv"
-LANDSCAPE_CSV = "landscape.csv"
-EXTRA_CSVS = (DATA_CSV, BOUNDARY_CSV, WEIGHT_PATH_CSV, LANDSCAPE_CSV)
+from optbench.columns import BOUNDARY_CSV, DATA_CSV, LANDSCAPE_CSV, WEIGHT_PATH_CSV
 
 BOUNDARY_GRID = 121
 LANDSCAPE_GRID = 31
 LANDSCAPE_BUDGET = 2e9  # multiply-adds spent on one landscape (sets how many rows it scores)
 
 
-def runs_frame(configs: Sequence[RunConfig], out: NetworkOutput) -> pd.DataFrame:
+def runs_frame(configs: Sequence[RunConfig], out: EngineOutput) -> pd.DataFrame:
     """One row per run: the contract columns, then network settings and accuracy metrics."""
     import pandas as pd
 
-    from optbench import network_engine as e
     from optbench.problems.networks import ACCURACY_TARGETS, accuracy_column
 
     rows = []
     for r, config in enumerate(configs):
-        m = out.metrics[r]
+        m = {name: values[r] for name, values in out.metrics.items()}
         net = config.network
-        diverged_step = int(m[e.M_DIVERGED_STEP])
+        diverged_step = int(m["diverged_step"])
         row: dict[str, Any] = {
             "run_id": config.run_id,
             "problem": config.problem,
@@ -72,22 +67,22 @@ def runs_frame(configs: Sequence[RunConfig], out: NetworkOutput) -> pd.DataFrame
                 "noise": config.noise,  # always 0: kept so sweeps group networks like surfaces
                 "epochs": net.epochs,
                 "batch_size": net.batch_size,
-                "n_params": out.final[r].size,
-                "final_loss": m[e.M_FINAL],
-                "best_loss": m[e.M_BEST],
+                "n_params": out.per_run["final"][r].size,
+                "final_loss": m["final_loss"],
+                "best_loss": m["best_loss"],
                 "final_gap": math.nan,
                 "diverged": diverged_step >= 0,
                 "diverged_step": diverged_step if diverged_step >= 0 else None,
                 "wall_s": out.wall_s[r],
-                "train_loss": m[e.M_TRAIN_LOSS],
-                "train_accuracy": m[e.M_TRAIN_ACC],
-                "test_loss": m[e.M_TEST_LOSS],
-                "test_accuracy": m[e.M_TEST_ACC],
-                "best_test_accuracy": m[e.M_BEST_TEST_ACC],
+                "train_loss": m["train_loss"],
+                "train_accuracy": m["train_accuracy"],
+                "test_loss": m["test_loss"],
+                "test_accuracy": m["test_accuracy"],
+                "best_test_accuracy": m["best_test_accuracy"],
             }
         )
-        for k, target in enumerate(ACCURACY_TARGETS):
-            hit = m[e.N_FIXED_METRICS + k]
+        for target in ACCURACY_TARGETS:
+            hit = m[accuracy_column(target)]
             row[accuracy_column(target)] = int(hit) if hit >= 0 else None
         rows.append(row)
     frame = pd.DataFrame(rows)
@@ -98,27 +93,25 @@ def runs_frame(configs: Sequence[RunConfig], out: NetworkOutput) -> pd.DataFrame
     return frame[head + [c for c in frame.columns if c not in head]]
 
 
-def history_frame(configs: Sequence[RunConfig], out: NetworkOutput) -> pd.DataFrame:
+def history_frame(configs: Sequence[RunConfig], out: EngineOutput) -> pd.DataFrame:
     """Long format, one row per recorded epoch per run (epoch 0 is the initial network)."""
     import pandas as pd
 
-    from optbench import network_engine as e
-
+    h = out.history
     parts = []
     for r, config in enumerate(configs):
-        n = int(out.rec_rows[r])
-        rec = out.rec[r, :n]
+        n = int(out.rows[r])
         parts.append(
             pd.DataFrame(
                 {
                     "run_id": config.run_id,
-                    "step": rec[:, e.R_STEP].astype(np.int64),
-                    "loss": rec[:, e.R_LOSS],
-                    "epoch": rec[:, e.R_EPOCH].astype(np.int64),
-                    "train_loss": rec[:, e.R_TRAIN_LOSS],
-                    "test_loss": rec[:, e.R_TEST_LOSS],
-                    "test_accuracy": rec[:, e.R_TEST_ACC],
-                    "train_accuracy": rec[:, e.R_TRAIN_ACC],
+                    "step": h["step"][r, :n].astype(np.int64),
+                    "loss": h["loss"][r, :n],
+                    "epoch": h["epoch"][r, :n].astype(np.int64),
+                    "train_loss": h["train_loss"][r, :n],
+                    "test_loss": h["test_loss"][r, :n],
+                    "test_accuracy": h["test_accuracy"][r, :n],
+                    "train_accuracy": h["train_accuracy"][r, :n],
                 }
             )
         )
@@ -126,7 +119,7 @@ def history_frame(configs: Sequence[RunConfig], out: NetworkOutput) -> pd.DataFr
 
 
 def figure_frames(
-    configs: Sequence[RunConfig], out: NetworkOutput, data_dir=None
+    configs: Sequence[RunConfig], out: EngineOutput, data_dir=None
 ) -> dict[str, pd.DataFrame]:
     """The extra frames figures need (see the module docstring), keyed by file name.
 
@@ -155,14 +148,15 @@ def figure_frames(
                 "label": np.concatenate([data.labels_train, data.labels_test]),
             }
         )
+        final = out.per_run["final"]
         frames[BOUNDARY_CSV] = pd.concat(
-            [_boundary(configs[r], out.final[r], data, raw_train) for r in chosen.values()],
+            [_boundary(configs[r], final[r], data, raw_train) for r in chosen.values()],
             ignore_index=True,
         )
     paths = [
         _landscape(configs[r], out, r, data)
         for r in chosen.values()
-        if out.path[r] is not None and len(out.path[r]) >= 3
+        if out.per_run["path"][r] is not None and len(out.per_run["path"][r]) >= 3
     ]
     if paths:
         frames[WEIGHT_PATH_CSV] = pd.concat([p for p, _ in paths], ignore_index=True)
@@ -182,7 +176,7 @@ def _boundary(config: RunConfig, theta: np.ndarray, data, raw: np.ndarray) -> pd
     """The model's predicted class and its probability on a grid over the data's extent."""
     import pandas as pd
 
-    from optbench.problems.mlp_kernels import predict
+    from optbench.families.networks.kernels import predict
 
     lo, hi = raw.min(axis=0), raw.max(axis=0)
     pad = 0.15 * (hi - lo) + 1e-9
@@ -223,19 +217,18 @@ def principal_plane(path: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarra
     return center, vt[0], v, np.pad(explained, (0, 2 - explained.size))
 
 
-def _landscape(config: RunConfig, out: NetworkOutput, r: int, data):
+def _landscape(config: RunConfig, out: EngineOutput, r: int, data):
     """The run's projected path and the training objective on its principal plane."""
     import pandas as pd
 
-    from optbench import network_engine as e
     from optbench.datasets import permutation
-    from optbench.problems.mlp_kernels import plane_losses
+    from optbench.families.networks.kernels import plane_losses
 
-    path = out.path[r]
+    path = out.per_run["path"][r]
     finite = np.isfinite(path).all(axis=1)
     path = path[finite]
-    epochs = out.rec[r, : len(finite), e.R_EPOCH][finite]
-    losses = out.rec[r, : len(finite), e.R_LOSS][finite]
+    epochs = out.history["epoch"][r, : len(finite)][finite]
+    losses = out.history["loss"][r, : len(finite)][finite]
     center, u, v, explained = principal_plane(path)
     pc1 = (path - center) @ u
     pc2 = (path - center) @ v
@@ -306,7 +299,7 @@ PATH_MEMORY_LIMIT = 512 * 2**20  # bytes of θ snapshots kept for the weight-spa
 
 def path_fits_in_memory(configs: Sequence[RunConfig]) -> bool:
     """Whether keeping θ at every recorded epoch (for the weight-path figure) fits the budget."""
-    from optbench.network_engine import record_rows
+    from optbench.families.networks import record_rows
     from optbench.problems import get_problem
 
     n_params = get_problem(configs[0].problem).n_params(configs[0].network)

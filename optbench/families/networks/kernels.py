@@ -23,7 +23,7 @@ feared ~5 s did not appear with scipy installed). BLAS results were bit-identica
 OPENBLAS_NUM_THREADS=1 and 2 (its gemm never splits a dot product across threads), so runs stay
 reproducible whatever the thread count; tests/test_networks.py checks it.
 
-Compile budget: the whole network family (this module + ``network_engine``) compiles in 15–19 s
+Compile budget: the whole network family (this module + its ``engine``) compiles in 15–19 s
 the first time on this 2-core machine (numba's parfor pass on the thin ``prange`` wrapper is
 ~5 s of it; numba specialised ``_record`` and ``output_loss`` twice on literal arguments until
 they were passed as variables, which had cost 6 s more) and loads from the cache in ~0.5 s.

@@ -1,0 +1,154 @@
+"""Problem families: the one seam where 2-D surfaces, networks (and any later family) differ.
+
+A family owns everything that depends on what kind of problem a run is: how a batch of its
+runs executes, its result columns and frames, its summary table, the notes under it, the extra
+files its figures need, its memory estimate and the module that draws its figures. Every other
+module asks ``family_of(configs)`` or ``family_of_runs(runs)`` and calls the family, so none of
+them tells families apart. A problem spec names its family (``spec.family``, a string that is
+also the value of the ``family`` column of ``runs.csv``); ``get_family`` turns it into the object.
+
+Importing this package imports no numba, numpy or pandas: a family's heavy parts load when it
+is first asked to run or to build frames. Adding a family is a folder beside ``surfaces/`` and
+``networks/`` whose ``__init__`` defines ``FAMILY``, one line in ``REGISTRY``, and its problem
+specs (``catalog``) merged into ``optbench.problems.PROBLEMS``: the catalog sits in a layer
+below the families and cannot import them.
+"""
+
+from __future__ import annotations
+
+import importlib
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from optbench.errors import OptbenchError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from optbench.config import RunConfig
+    from optbench.families.output import EngineOutput
+
+REGISTRY: dict[str, str] = {
+    "surface": "optbench.families.surfaces",
+    "network": "optbench.families.networks",
+}
+"""Family name → the module whose ``FAMILY`` it is; the order is the order problems list in."""
+
+_LOADED: dict[str, Family] = {}
+
+
+class Family(ABC):
+    """What differs between problem families, behind one interface (see the module docstring).
+
+    Subclasses set the class attributes and implement the methods; everything they need that is
+    heavy (numba, pandas, data sets) they import inside the methods.
+    """
+
+    name: str
+    """The family's name: ``spec.family`` of its problems and the ``family`` column of runs."""
+    catalog: str
+    """``"module:ATTRIBUTE"`` of the family's {name: spec} problem catalog."""
+    figure_module: str
+    """The module that draws this family's figures (``draw(runs, history, folder, ...)``)."""
+    can_animate: bool = False
+    """Whether runs trace 2-D paths that ``trajectories.gif`` can draw over a contour."""
+    metric_columns: tuple[str, ...] = ()
+    """Names of ``EngineOutput.metrics``, one value per run, in the engine's order."""
+    target_columns: tuple[str, ...] = ()
+    """The runs.csv columns of first hits (steps or epochs to each target), in target order."""
+
+    def problems(self) -> Mapping[str, Any]:
+        """The family's problem catalog: {name: spec}."""
+        module, _, attribute = self.catalog.partition(":")
+        return getattr(importlib.import_module(module), attribute)
+
+    @abstractmethod
+    def run_batch(
+        self, configs: Sequence[RunConfig], data_dir: str | None = None, figures: bool = False
+    ) -> EngineOutput:
+        """Run every config (all of this family), outputs in config order. ``figures``: keep
+        what this family's figures need beyond the frames, when that fits in memory."""
+
+    @abstractmethod
+    def frames(
+        self, configs: Sequence[RunConfig], output: EngineOutput
+    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """(runs, history) frames of ``output``, one runs row per config."""
+
+    def figure_frames(
+        self, configs: Sequence[RunConfig], output: EngineOutput, data_dir: str | None = None
+    ) -> dict[str, pd.DataFrame]:
+        """Extra files (name → frame) the figures redraw from; none unless a family needs them."""
+        return {}
+
+    @abstractmethod
+    def summary(self, runs: pd.DataFrame) -> pd.DataFrame:
+        """The table a reader compares first (printed by the CLI, shown by the report)."""
+
+    def notes(self, runs: pd.DataFrame) -> list[str]:
+        """Plain-language lines printed under the summary; none unless a family has some."""
+        return []
+
+    @abstractmethod
+    def memory_bytes(self, configs: Sequence[RunConfig]) -> int:
+        """An upper estimate of the memory running and keeping ``configs`` takes."""
+
+    @abstractmethod
+    def too_big(self, configs: Sequence[RunConfig], need: int, have: float) -> str:
+        """The error when ``memory_bytes`` exceeds what is free, saying what to shrink."""
+
+    def __repr__(self) -> str:
+        return f"<family {self.name}>"
+
+
+def get_family(name: str) -> Family:
+    """The family called ``name`` (``spec.family``, or the ``family`` column of runs.csv)."""
+    if name not in _LOADED:
+        if name not in REGISTRY:
+            from optbench.errors import unknown_name
+
+            raise unknown_name("problem family", name, REGISTRY)
+        _LOADED[name] = importlib.import_module(REGISTRY[name]).FAMILY
+    return _LOADED[name]
+
+
+def families() -> list[Family]:
+    """Every registered family, in registry order."""
+    return [get_family(name) for name in REGISTRY]
+
+
+def family_of(configs: Sequence[RunConfig]) -> Family:
+    """The one family of ``configs``; a mix is an error (one batch runs one family)."""
+    from optbench.problems import get_problem
+
+    names = {get_problem(label).family for label in dict.fromkeys(c.problem for c in configs)}
+    if len(names) != 1:
+        raise OptbenchError(
+            f"one batch takes runs of one problem family, not {', '.join(sorted(names)) or 'none'}"
+        )
+    return get_family(names.pop())
+
+
+def family_names(runs: pd.DataFrame) -> pd.Series:
+    """Each run's family name: runs.csv's ``family`` column, or (folders written before that
+    column existed) the family of its problem."""
+    if "family" in runs.columns:
+        return runs["family"]
+    from optbench.problems import get_problem
+
+    named = {p: get_problem(str(p)).family for p in runs["problem"].unique()}
+    return runs["problem"].map(named)
+
+
+def family_of_runs(runs: pd.DataFrame) -> Family:
+    """The one family of a runs frame; a mix is an error (group by ``family_names`` first)."""
+    names = set(family_names(runs))
+    if len(names) != 1:
+        raise OptbenchError(
+            f"these runs mix problem families ({', '.join(sorted(map(str, names)))})"
+        )
+    return get_family(str(names.pop()))
+
+
+__all__ = ["REGISTRY", "Family", "families", "family_of", "family_of_runs", "get_family"]

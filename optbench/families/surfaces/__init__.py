@@ -1,0 +1,85 @@
+"""The surface family: optimizers on 2-D test functions (``problems/surfaces.py``).
+
+Light on import (no numba, no pandas): the engine and the frames load on first use.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from optbench.columns import GAP_TARGETS, target_column
+from optbench.families import Family
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from optbench.config import RunConfig
+    from optbench.families.output import EngineOutput
+
+BYTES_PER_HISTORY_ROW = 120  # measured: a row of the in-memory history frame, run_id included
+
+
+def record_rows(steps: int, record_every: int) -> int:
+    """Rows of history a run of ``steps`` keeps: every k-th step from 0, plus the last (the
+    engine allocates one more, for a divergence between grid points)."""
+    return steps // record_every + 1 + (1 if steps % record_every else 0)
+
+
+class SurfaceFamily(Family):
+    name = "surface"
+    catalog = "optbench.problems.surfaces:SURFACES"
+    figure_module = "optbench.plots.surfaces"
+    can_animate = True
+    metric_columns = (
+        "final_loss",
+        "best_loss",
+        "diverged_step",
+        "steps_done",
+        "mean_log10_gap",
+        *(target_column(t) for t in GAP_TARGETS),
+    )
+    target_columns = tuple(target_column(t) for t in GAP_TARGETS)
+
+    def run_batch(
+        self, configs: Sequence[RunConfig], data_dir: str | None = None, figures: bool = False
+    ) -> EngineOutput:
+        """Surface runs record their whole path in the history: ``figures`` needs nothing more."""
+        from optbench.families.surfaces.engine import run_surfaces
+
+        return run_surfaces(configs)
+
+    def frames(
+        self, configs: Sequence[RunConfig], output: EngineOutput
+    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+        from optbench.families.surfaces.results import history_frame, runs_frame
+
+        return runs_frame(configs, output), history_frame(configs, output)
+
+    def summary(self, runs: pd.DataFrame) -> pd.DataFrame:
+        from optbench.families.surfaces.results import summary_table
+
+        return summary_table(runs)
+
+    def notes(self, runs: pd.DataFrame) -> list[str]:
+        from optbench.families.surfaces.results import verdicts
+
+        return verdicts(runs)
+
+    def memory_bytes(self, configs: Sequence[RunConfig]) -> int:
+        """The history frame dominates: every recorded row of every run."""
+        return sum(record_rows(c.steps, c.record_every) for c in configs) * BYTES_PER_HISTORY_ROW
+
+    def too_big(self, configs: Sequence[RunConfig], need: int, have: float) -> str:
+        rows = need // BYTES_PER_HISTORY_ROW
+        steps = max(c.steps for c in configs)
+        every = max(c.record_every for c in configs) * math.ceil(need / have)
+        return (
+            f"the full history would need ~{need / 2**30:.1f} GiB ({rows:,} rows) but "
+            f"~{have / 2**30:.1f} GiB is free; keep fewer rows with --record-every {every} "
+            f"(or more; {steps} steps per run)"
+        )
+
+
+FAMILY = SurfaceFamily()

@@ -1,0 +1,237 @@
+"""The surface engine: many optimizer runs at once, one jitted loop per run, divergence as a result.
+
+``surface_batch`` is compiled once for the whole surface family with an explicit signature that
+takes the optimizer as a first-class function, so every optimizer (built-in or registered by a
+user) reuses the same machine code from numba's disk cache. A ``prange`` over runs writes only
+each run's own rows: results are bit-identical whatever the thread count.
+
+``run_surfaces`` is the Python side: it groups run configs by (optimizer, problem), allocates the
+outputs, calls the kernel per group and hands back named arrays in config order.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numba
+import numpy as np
+from numba import prange, types
+
+from optbench._jit import UPDATE_FUNCTION, f8_1d, f8_2d, f8_3d, i8_1d, jit
+from optbench.columns import GAP_TARGETS, LOG_GAP_FLOOR
+from optbench.families.output import EngineOutput
+from optbench.families.surfaces import FAMILY, record_rows
+from optbench.families.surfaces.kernels import value_and_grad
+from optbench.rng import normal, seed_state
+
+# Columns of the kernel's per-run metrics array, then one column per target; outside this
+# module they are known by name (METRICS), as EngineOutput.metrics keys.
+M_FINAL, M_BEST, M_DIVERGED_STEP, M_STEPS_DONE, M_MEAN_LOG_GAP = range(5)
+N_FIXED_METRICS = 5
+METRICS = FAMILY.metric_columns
+NOISE_STREAM = 1
+PRANGE_CHUNK = 4  # runs handed to a thread at a time: small, because run lengths differ a lot
+
+_SURFACE_SIGNATURE = types.void(
+    UPDATE_FUNCTION,  # update(theta, grad, state, hp, t)
+    types.int64,  # surface index
+    f8_1d,  # surface parameters
+    f8_2d,  # theta (R, 2): the starts, updated in place
+    f8_2d,  # hp (R, H)
+    f8_2d,  # optimizer state (R, S), zeros
+    i8_1d,  # steps (R,)
+    f8_1d,  # gradient noise sigma (R,)
+    i8_1d,  # seeds (R,)
+    types.int64,  # record every k steps
+    types.float64,  # divergence bound on |theta|
+    types.float64,  # f* (nan when unknown)
+    f8_1d,  # gap targets (T,)
+    f8_2d,  # out: recorded loss (R, rows)
+    f8_3d,  # out: recorded theta (R, rows, 2)
+    i8_1d,  # out: rows recorded per run (R,)
+    f8_2d,  # out: metrics (R, N_FIXED_METRICS + T)
+)
+
+
+@jit(signature=_SURFACE_SIGNATURE, parallel=True)
+def surface_batch(update, sid, params, theta, hp, state, steps, noise, seeds, record_every, bound,
+                  fstar, targets, rec_loss, rec_theta, rec_rows, metrics):  # fmt: skip
+    """Run every row of ``theta`` (the starts, updated in place) to its end or divergence.
+
+    All working memory (``theta``, ``state``, the gradient and generator rows) is allocated
+    by the caller: a run allocates nothing, which matters when runs are short and many.
+    """
+    n_runs = theta.shape[0]
+    n_targets = targets.size
+    grads = np.empty((n_runs, 2))
+    generators = np.empty(n_runs, dtype=np.uint64)
+    for r in prange(n_runs):
+        x = theta[r]
+        grad = grads[r]
+        rng = generators[r : r + 1]
+        rng[0] = seed_state(seeds[r], NOISE_STREAM)
+        h = hp[r]
+        memory = state[r]
+        sigma = noise[r]
+        n_steps = steps[r]
+        for k in range(n_targets):
+            metrics[r, N_FIXED_METRICS + k] = -1.0
+        next_target = 0  # targets are decreasing: only the next one can be hit first
+
+        loss = value_and_grad(sid, params, x, grad)
+        best = loss
+        diverged_at = -1
+        gap_product = 1.0
+        gap_exponent = 0
+        row = 0
+        t = 0
+        next_record = 0  # a countdown, not t % record_every: division is slow in a hot loop
+        while True:
+            # record, score and check the point reached after t updates
+            bad = not (np.isfinite(loss) and abs(x[0]) <= bound and abs(x[1]) <= bound)
+            if bad:
+                diverged_at = t
+            if bad or t == next_record or t == n_steps:
+                rec_loss[r, row] = loss
+                rec_theta[r, row, 0] = x[0]
+                rec_theta[r, row, 1] = x[1]
+                row += 1
+                if t == next_record:
+                    next_record += record_every
+            if bad:
+                break
+            best = min(best, loss)
+            gap = loss - fstar
+            # Σ log10(gap) without a log per step: keep the product of gaps as mantissa × 2^exp
+            # each factor in [floor, 1/floor] and the product kept in [1e-200, 1e200]: their
+            # product can neither underflow nor overflow
+            gap_product *= min(max(gap, LOG_GAP_FLOOR), 1.0 / LOG_GAP_FLOOR)
+            if not 1e-200 < gap_product < 1e200:
+                mantissa, exponent = math.frexp(gap_product)
+                gap_product = mantissa
+                gap_exponent += exponent
+            while next_target < n_targets and gap <= targets[next_target]:
+                metrics[r, N_FIXED_METRICS + next_target] = t
+                next_target += 1
+            if t == n_steps:
+                break
+            t += 1
+            if sigma > 0.0:
+                grad[0] += sigma * normal(rng)
+                grad[1] += sigma * normal(rng)
+            update(x, grad, memory, h, t)
+            loss = value_and_grad(sid, params, x, grad)
+
+        rec_rows[r] = row
+        metrics[r, M_FINAL] = loss
+        metrics[r, M_BEST] = best
+        metrics[r, M_DIVERGED_STEP] = diverged_at
+        metrics[r, M_STEPS_DONE] = t
+        log_gap_sum = np.log10(gap_product) + gap_exponent * np.log10(2.0)
+        metrics[r, M_MEAN_LOG_GAP] = np.nan if diverged_at >= 0 else log_gap_sum / (t + 1)
+
+
+def recorded_steps(n_steps: int, record_every: int, diverged_at: int, rows: int) -> np.ndarray:
+    """The step numbers of a run's recorded rows (the last row is the divergence step if any)."""
+    grid = np.arange(0, n_steps + 1, record_every)
+    if grid[-1] != n_steps:
+        grid = np.append(grid, n_steps)
+    if diverged_at >= 0:
+        grid = grid[grid < diverged_at]
+        grid = np.append(grid, diverged_at)
+    return grid[:rows]
+
+
+def run_surface_group(
+    optimizer,
+    surface,
+    hp: np.ndarray,
+    starts: np.ndarray,
+    steps: np.ndarray,
+    noise: np.ndarray,
+    seeds: np.ndarray,
+    record_every: int,
+    bound: float,
+) -> EngineOutput:
+    """Run one (optimizer, surface) group of runs in one parallel kernel call."""
+    n_runs = starts.shape[0]
+    max_steps = int(steps.max())
+    rows = record_rows(max_steps, record_every) + 1  # +1: a divergence row between grid points
+    targets = np.asarray(GAP_TARGETS, dtype=np.float64)
+    rec_loss = np.full((n_runs, rows), np.nan)
+    rec_theta = np.full((n_runs, rows, 2), np.nan)
+    rec_rows = np.zeros(n_runs, dtype=np.int64)
+    metrics = np.empty((n_runs, N_FIXED_METRICS + targets.size))
+    fstar = np.nan if surface.fstar is None else float(surface.fstar)
+    kernel = optimizer.compiled()
+    began = time.perf_counter()
+    with numba.parallel_chunksize(PRANGE_CHUNK):  # runs differ in length: share them out live
+        surface_batch(
+            kernel,
+            surface.index,
+            np.asarray(surface.param_vector, dtype=np.float64),
+            np.array(starts, dtype=np.float64, order="C"),  # a copy: the kernel moves it
+            np.ascontiguousarray(hp, dtype=np.float64),
+            np.zeros((n_runs, optimizer.state_size(2))),
+            np.ascontiguousarray(steps, dtype=np.int64),
+            np.ascontiguousarray(noise, dtype=np.float64),
+            np.ascontiguousarray(seeds, dtype=np.int64),
+            int(record_every),
+            float(bound),
+            fstar,
+            targets,
+            rec_loss,
+            rec_theta,
+            rec_rows,
+            metrics,
+        )
+    elapsed = time.perf_counter() - began
+    done = metrics[:, M_STEPS_DONE] + 1
+    rec_steps = np.full((n_runs, rows), -1, dtype=np.int64)
+    grids: dict[tuple[int, int], np.ndarray] = {}  # most runs share (steps, divergence)
+    for r in range(n_runs):
+        key = (int(steps[r]), int(metrics[r, M_DIVERGED_STEP]))
+        if key not in grids:
+            grids[key] = recorded_steps(key[0], record_every, key[1], int(rec_rows[r]))
+        rec_steps[r, : grids[key].size] = grids[key]
+    return EngineOutput(
+        metrics={name: metrics[:, k] for k, name in enumerate(METRICS)},
+        history={
+            "step": rec_steps,
+            "loss": rec_loss,
+            "x": rec_theta[..., 0],
+            "y": rec_theta[..., 1],
+        },
+        rows=rec_rows,
+        wall_s=elapsed * done / done.sum(),
+    )
+
+
+def run_surfaces(configs) -> EngineOutput:
+    """Run every surface config; groups of one (optimizer, problem) share a parallel kernel call.
+
+    The output rows follow ``configs`` order whatever the grouping, so callers never see it.
+    """
+    from optbench.optimizers import get_optimizer
+    from optbench.problems import get_problem
+
+    groups: dict[tuple[str, str, int, float], list[int]] = {}
+    for i, c in enumerate(configs):
+        groups.setdefault((c.optimizer, c.problem, c.record_every, c.bound), []).append(i)
+    parts = []
+    for (optimizer, problem, record_every, bound), index in groups.items():
+        members = [configs[i] for i in index]
+        part = run_surface_group(
+            get_optimizer(optimizer),
+            get_problem(problem),
+            hp=np.array([[v for _, v in c.hp] for c in members]),
+            starts=np.array([c.start for c in members]),
+            steps=np.array([c.steps for c in members]),
+            noise=np.array([c.noise for c in members]),
+            seeds=np.array([c.seed for c in members]),
+            record_every=record_every,
+            bound=bound,
+        )
+        parts.append((index, part))
+    return EngineOutput.merge(len(configs), parts)
