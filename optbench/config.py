@@ -21,9 +21,10 @@ from dataclasses import asdict, dataclass, field, replace
 
 from optbench import settings
 from optbench.errors import OptbenchError, unknown_name
+from optbench.families import get_family
 from optbench.optimizers import PRESETS, Hyper, OptimizerSpec, get_optimizer
 from optbench.problems import get_problem
-from optbench.problems.networks import NetworkOptions, parse_hidden, resolve_network
+from optbench.problems.networks import NetworkOptions, parse_hidden
 from optbench.settings import DEFAULT_BOUND, DEFAULT_PROBLEM, DEFAULT_STEPS
 
 HISTORY_ROWS = 1000  # default record_every keeps about this many rows per run
@@ -347,15 +348,20 @@ class SweepConfig:
         return chosen if chosen is not None else tuple(float(v) for v in get_problem(problem).start)
 
     def network_options(self, problem: str) -> list[NetworkOptions | None]:
-        """Every network the settings' axes make for ``problem`` ([None] for a surface)."""
+        """Every combination of the family's own settings (a network's model and training)
+        the axes make for ``problem``, resolved by its family; [None] for a family without
+        settings of its own (2-D surfaces)."""
         spec = get_problem(problem)
-        if spec.family != "network":
+        own = settings.of_family(spec.family)
+        if not own:
             return [None]
-        names = [name for name, _ in self.network]
+        axes = [(name, values) for name, values in self.network if name in own]
+        names = [name for name, _ in axes]
+        family = get_family(spec.family)
         return list(
             dict.fromkeys(
-                resolve_network(spec, **dict(zip(names, values, strict=True)))
-                for values in itertools.product(*(v for _, v in self.network))
+                family.options(spec, **dict(zip(names, values, strict=True)))
+                for values in itertools.product(*(v for _, v in axes))
             )
         )
 
@@ -631,7 +637,7 @@ def _network_axes(
         for key in NETWORK_KEYS
         if raw.get(key) is not None
     )
-    networks = [p for p in problems if get_problem(p).family == "network"]
+    networks = [p for p in problems if settings.of_family(get_problem(p).family)]
     surfaces = [p for p in problems if p not in networks]
     if axes and not networks:
         flags = ", ".join(settings.BY_NAME[k].flag for k, _ in axes)
@@ -640,10 +646,11 @@ def _network_axes(
         )
     names = [k for k, _ in axes]
     for problem in networks:  # every combination resolves: impossible ones fail before running
+        spec = get_problem(problem)
         for values in itertools.product(*(v for _, v in axes)):
             given = dict(zip(names, values, strict=True))
-            _located(where, names[0] if names else "network", resolve_network,
-                     get_problem(problem), **given)  # fmt: skip
+            _located(where, names[0] if names else "network", get_family(spec.family).options,
+                     spec, **given)  # fmt: skip
     models = set(dict(axes).get("model", ("mlp",))) if networks else set()
     if "perceptron" in models and (surfaces or len(models) > 1):
         other = "network problems only" if surfaces else "a sweep of its own (not mixed with mlp)"

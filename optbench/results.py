@@ -63,6 +63,8 @@ def prepare_folder(
     Without ``path`` a new ``<root>/<UTC time>-<label>/`` is made. ``must_be_new`` refuses a
     folder that already holds results: they are never overwritten or mixed with new ones.
     """
+    if path is not None and not str(path).strip():
+        raise OptbenchError("--out '' names no folder (give a folder, or leave --out out)")
     folder = new_folder_path(label, root) if path is None else Path(path).expanduser()
     if must_be_new and any((folder / name).exists() for name in (RUNS_CSV, MANIFEST_JSON)):
         raise OptbenchError(

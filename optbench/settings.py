@@ -26,9 +26,9 @@ class Setting:
     help: str
     metavar: str = "VALUE"
     group: str = "grid"
-    """``grid``: what runs; ``network``: how a network problem's model is built and trained;
-    ``protocol``: how a sweep compares (sweeps only); ``execution``: where runs execute (kept
-    out of a sweep's identity)."""
+    """``grid``: what runs; a problem family's name (``network``): a setting only that family's
+    problems take (how a network is built and trained); ``protocol``: how a sweep compares
+    (sweeps only); ``execution``: where runs execute (kept out of a sweep's identity)."""
     axis: bool = True
     """Whether several values make a sweep axis (``run`` takes one value of each)."""
     commands: tuple[str, ...] = ("run", "sweep")
@@ -112,6 +112,11 @@ NETWORK = tuple(s.name for s in SETTINGS if s.group == "network")
 EXECUTION = tuple(s.name for s in SETTINGS if s.group == "execution")
 PLAN = tuple(s.name for s in SETTINGS if s.group != "execution")
 """The settings that make a sweep's identity (its sha256, its runs)."""
+
+
+def of_family(family: str) -> tuple[str, ...]:
+    """The settings only ``family``'s problems take (none for 2-D surfaces)."""
+    return tuple(s.name for s in SETTINGS if s.group == family)
 
 
 def canonical(name: str) -> str:

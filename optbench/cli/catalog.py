@@ -35,35 +35,16 @@ def list_optimizers() -> None:
 
 @list_.command(name="problems")
 def list_problems() -> None:
-    """Every problem: formula, plot window, classic start, minima and f*."""
-    from optbench.problems import PROBLEMS
+    """Every problem, by family: formula or data, plot window, start, minima and f*."""
+    from optbench.families import families
 
-    width = max(map(len, PROBLEMS))
-    click.echo("2-D surfaces:")
-    for name, spec in PROBLEMS.items():
-        if spec.family == "network":
-            continue
-        (x0, x1), (y0, y1) = spec.window
-        minima = ", ".join(f"({x:g}, {y:g})" for x, y in spec.minima) or "none (unbounded below)"
-        fstar = "—" if spec.fstar is None else f"{spec.fstar:.6g}"
-        click.echo(f"{name:<{width}}  {spec.formula}   — {spec.summary}")
-        click.echo(
-            f"{'':<{width}}    window [{x0:g}, {x1:g}] × [{y0:g}, {y1:g}]  start "
-            f"({spec.start[0]:g}, {spec.start[1]:g})  minima {minima}  f* {fstar}"
-            + (f"  params {dict(spec.params)}" if spec.params else "")
-        )
-    click.echo("\nnetworks (data sets; parameters as spirals:noise=0.2):")
-    for name, spec in PROBLEMS.items():
-        if spec.family != "network":
-            continue
-        hidden = "-".join(map(str, spec.hidden))
-        click.echo(f"{name:<{width}}  {spec.summary}")
-        params = " ".join(f"{k}={v:g}" for k, v in spec.params.items())
-        click.echo(
-            f"{'':<{width}}    {spec.features} inputs, {spec.classes} classes; default MLP "
-            f"hidden {hidden} {spec.activation}, {spec.loss}, {spec.epochs} epochs, "
-            f"batch {spec.batch_size}" + (f"  params {params}" if params else "")
-        )
+    for number, family in enumerate(families()):
+        specs = family.problems()
+        width = max(map(len, specs))
+        click.echo(("\n" if number else "") + f"{family.heading}:")
+        for name, spec in specs.items():
+            for line in family.describe(name, spec, width):
+                click.echo(line)
 
 
 @click.group(context_settings=CONTEXT)

@@ -58,6 +58,19 @@ class Family(ABC):
     target_columns: tuple[str, ...] = ()
     """The runs.csv columns of first hits (steps or epochs to each target), in target order."""
 
+    heading: str = ""
+    """How ``optbench list problems`` introduces the family's problems."""
+
+    def options(self, spec: Any, **given: object) -> object | None:
+        """The family's own settings (those of ``optbench.settings`` whose group is the
+        family's name), resolved against the problem's defaults and validated; None for a
+        family without any. It is ``RunConfig.network`` and part of the run_id."""
+        return None
+
+    def describe(self, name: str, spec: Any, width: int) -> list[str]:
+        """Lines of ``optbench list problems`` for one of the family's problems."""
+        return [f"{name:<{width}}  {spec.summary}"]
+
     def problems(self) -> Mapping[str, Any]:
         """The family's problem catalog: {name: spec}."""
         module, _, attribute = self.catalog.partition(":")

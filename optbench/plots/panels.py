@@ -34,6 +34,10 @@ def cell_panels(
     if first is not None:
         keys = [first, *(k for k in keys if k != first)]
     shown = set(varying(frame, keys)) | {first}
+    for column in [k for k in keys if k in shown and k not in ("problem", first)]:
+        others = [k for k in keys if k in shown and k != column]
+        if others and frame.groupby(others, dropna=False)[column].nunique().max() <= 1:
+            shown.discard(column)  # implied by the others (a network's steps by its batch size)
     panels = []
     for key, rows in frame.groupby(keys, sort=False, dropna=False):
         named = {c: v for c, v in zip(keys, key, strict=True) if c in shown and pd.notna(v)}

@@ -110,10 +110,14 @@ def lr_sensitivity_figure(grid_runs: pd.DataFrame) -> Figure:
         network = "epochs" in panel and panel["epochs"].notna().any()
         what = "final training loss" if network else "final f"
         what = "final f − f*" if panel["final_gap"].notna().any() else what
-        ax.set_ylabel(f"{what} (median, range over seeds)")
+        ax.set_ylabel(what)
         ax.set_title(_title(named, panel))
         ax.grid(True, which="major", alpha=0.3)
-    fig.suptitle("Learning-rate sensitivity  (× along the top: most seeds diverged)", y=1.0)
+    fig.suptitle(
+        "Learning-rate sensitivity: median over seeds, band = their range"
+        "  (× along the top: most seeds diverged)",
+        y=1.0,
+    )
     _legend_below(fig, axes)
     return fig
 
@@ -135,11 +139,12 @@ def tuned_loss_figure(runs: pd.DataFrame, history: pd.DataFrame) -> Figure:
                         alpha=0.18)  # fmt: skip
         ax.set_yscale(scale)
         ax.set_xlabel("epoch (passes over the training set)" if x == "epoch" else "step (updates)")
-        ax.set_ylabel(f"{what} (median, range over seeds)")
+        ax.set_ylabel(what)
         ax.set_title(_title(named, rows))
         ax.grid(True, which="major", alpha=0.3)
         ax.legend(fontsize=8, framealpha=0.9)
-    fig.suptitle("Loss curves at the tuned learning rates", y=1.0)
+    fig.suptitle("Loss curves at the tuned learning rates: median over seeds, band = their range",
+                 y=1.0)  # fmt: skip
     fig.tight_layout()
     return fig
 

@@ -255,17 +255,16 @@ def run_suite(planned: Sequence[Planned]) -> SmokeRuns:
     """Run every planned case in one ``run_many`` call; pick the searched learning rates."""
     import pandas as pd
 
+    from optbench.chunks import by_family
     from optbench.engine import run_many
     from optbench.results import frames
 
     if not planned:
         raise OptbenchError("nothing to smoke-test: no optimizer, preset or problem selected")
     configs = [config for sweep in sweeps(planned) for config in sweep.expand()]
-    surfaces = [c for c in configs if c.network is None]
-    networks = [c for c in configs if c.network is not None]  # one engine call per family
-    parts = [frames(group, run_many(group))[0] for group in (surfaces, networks) if group]
-    runs = pd.concat(parts, ignore_index=True)
-    configs = surfaces + networks
+    groups = by_family(configs)  # one engine call per family
+    runs = pd.concat([frames(group, run_many(group))[0] for group in groups], ignore_index=True)
+    configs = [config for group in groups for config in group]
     keyed = runs.groupby(KEY, sort=False).groups
     rows = []
     for p in planned:

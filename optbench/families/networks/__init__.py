@@ -7,7 +7,7 @@ use.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from optbench.columns import ACCURACY_TARGETS, accuracy_column
 from optbench.families import Family
@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
     from optbench.config import RunConfig
     from optbench.families.output import EngineOutput
+    from optbench.problems.networks import NetworkOptions
 
 WORDS_PER_PARAMETER = 8  # θ, gradient, up to 3 optimizer slots, final θ, snapshots: an upper bound
 
@@ -50,6 +51,22 @@ class NetworkFamily(Family):
         *(accuracy_column(t) for t in ACCURACY_TARGETS),
     )
     target_columns = tuple(accuracy_column(t) for t in ACCURACY_TARGETS)
+    heading = "networks (data sets; parameters as spirals:noise=0.2)"
+
+    def options(self, spec: Any, **given: object) -> NetworkOptions:
+        from optbench.problems.networks import resolve_network
+
+        return resolve_network(spec, **given)  # type: ignore[arg-type]
+
+    def describe(self, name: str, spec: Any, width: int) -> list[str]:
+        hidden = "-".join(map(str, spec.hidden))
+        params = " ".join(f"{k}={v:g}" for k, v in spec.params.items())
+        return [
+            f"{name:<{width}}  {spec.summary}",
+            f"{'':<{width}}    {spec.features} inputs, {spec.classes} classes; default MLP "
+            f"hidden {hidden} {spec.activation}, {spec.loss}, {spec.epochs} epochs, "
+            f"batch {spec.batch_size}" + (f"  params {params}" if params else ""),
+        ]
 
     def run_batch(
         self, configs: Sequence[RunConfig], data_dir: str | None = None, figures: bool = False

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from optbench.columns import GAP_TARGETS, target_column
 from optbench.families import Family
@@ -40,6 +40,19 @@ class SurfaceFamily(Family):
         "mean_log10_gap",
         *(target_column(t) for t in GAP_TARGETS),
     )
+    heading = "2-D surfaces"
+
+    def describe(self, name: str, spec: Any, width: int) -> list[str]:
+        (x0, x1), (y0, y1) = spec.window
+        minima = ", ".join(f"({x:g}, {y:g})" for x, y in spec.minima) or "none (unbounded below)"
+        fstar = "—" if spec.fstar is None else f"{spec.fstar:.6g}"
+        return [
+            f"{name:<{width}}  {spec.formula}   — {spec.summary}",
+            f"{'':<{width}}    window [{x0:g}, {x1:g}] × [{y0:g}, {y1:g}]  start "
+            f"({spec.start[0]:g}, {spec.start[1]:g})  minima {minima}  f* {fstar}"
+            + (f"  params {dict(spec.params)}" if spec.params else ""),
+        ]
+
     target_columns = tuple(target_column(t) for t in GAP_TARGETS)
 
     def run_batch(
