@@ -612,18 +612,32 @@ def _hidden_axis(value: object) -> tuple[tuple[int, ...], ...]:
     return (parse_hidden(value),)
 
 
-def _network_axis(key: str, value: object, where: Where) -> tuple:
-    """The values one network setting takes (one value is an axis of one)."""
-    if key == "hidden":
-        return _located(where, key, _hidden_axis, value)
-    if key == "l2":
-        return parse_axis(value, key, where)
+def _names_axis(key: str, value: object, where: Where) -> tuple[str, ...]:
     values = _list(value)
     if not values:
         raise OptbenchError(f"{where(key)}{key} = {value!r}: name at least one value")
-    if key in ("epochs", "batch_size"):
-        return tuple(dict.fromkeys(_whole(key, v, where) for v in values))
     return tuple(dict.fromkeys(str(v) for v in values))
+
+
+def _whole_axis(key: str, value: object, where: Where) -> tuple[int, ...]:
+    values = _list(value)
+    if not values:
+        raise OptbenchError(f"{where(key)}{key} = {value!r}: give at least one value")
+    return tuple(dict.fromkeys(_whole(key, v, where) for v in values))
+
+
+AXIS_PARSERS: dict[str, Callable[[str, object, Where], tuple]] = {
+    "names": _names_axis,
+    "whole": _whole_axis,
+    "numbers": parse_axis,
+    "architectures": lambda key, value, where: _located(where, key, _hidden_axis, value),
+}
+"""How a family's own settings are read as axes, by their declared ``kind``."""
+
+
+def _network_axis(key: str, value: object, where: Where) -> tuple:
+    """The values one of a family's settings takes (one value is an axis of one)."""
+    return AXIS_PARSERS[settings.BY_NAME[key].kind](key, value, where)
 
 
 def _network_axes(

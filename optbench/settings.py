@@ -25,6 +25,12 @@ class Setting:
     name: str
     help: str
     metavar: str = "VALUE"
+    kind: str = "text"
+    """How the value is read (``optbench.config.PARSERS``): ``names`` (words, comma-separated
+    or a list), ``numbers`` (a number, a list or a grid such as ``1e-4..1:13``), ``whole``
+    (whole numbers >= 1), ``seeds`` (a count or a list), ``architectures`` (hidden layer sizes),
+    ``point`` (x,y), ``rates`` (one value or grid for all, or NAME=VALUE per optimizer),
+    ``assignments`` (NAME=VALUE), ``text``."""
     group: str = "grid"
     """``grid``: what runs; a problem family's name (``network``): a setting only that family's
     problems take (how a network is built and trained); ``protocol``: how a sweep compares
@@ -50,60 +56,62 @@ GRID = "0.1 | 0.01,0.1 | 1e-4..1:13 (13 log-spaced)"
 SETTINGS: tuple[Setting, ...] = (
     Setting("problems", f"Problems (see 'optbench list problems'), parameters as rosenbrock:b=1; "
             f"repeatable, comma-separated. [default: {DEFAULT_PROBLEM}]",
-            "NAME[,NAME…]", short="-p", alias="problem", repeat=True),
+            "NAME[,NAME…]", short="-p", alias="problem", repeat=True, kind="names"),
     Setting("optimizers", "Optimizers to compare (see 'optbench list optimizers'); repeatable, "
             "comma-separated. [default: adam]", "NAME[,NAME…]", short="-o", alias="optimizer",
-            repeat=True),
+            repeat=True, kind="names"),
     Setting("lr", f"Learning rate for all, or NAME=VALUE per optimizer (repeatable); a grid in "
-            f"sweeps: {GRID}. [default: each optimizer's]", "LR|NAME=LR", repeat=True),
+            f"sweeps: {GRID}. [default: each optimizer's]", "LR|NAME=LR", repeat=True,
+            kind="rates"),
     Setting("hp", "Another hyperparameter, e.g. beta1=0.95 or adam.eps=1e-7 (repeatable; grids "
-            "as --lr in sweeps).", "[OPT.]NAME=VALUE", repeat=True),
+            "as --lr in sweeps).", "[OPT.]NAME=VALUE", repeat=True, kind="assignments"),
     Setting("preset", "Formulas and defaults of torch.optim or of Keras 3 (torch,keras compares "
-            "both). [default: torch]", "torch|keras"),
+            "both). [default: torch]", "torch|keras", kind="names"),
     Setting("steps", f"Updates per run (surfaces; networks train for --epochs). "
-            f"[default: {DEFAULT_STEPS}]", "N[,N…]"),
+            f"[default: {DEFAULT_STEPS}]", "N[,N…]", kind="whole"),
     Setting("seeds", "Seeds: a count N (seeds 0 … N−1) or a list. [default: 1, seed 0]",
-            "N|S,S…", alias="seed"),
+            "N|S,S…", alias="seed", kind="seeds"),
     Setting("noise", "Standard deviation of Gaussian noise added to every gradient (surfaces). "
-            "[default: 0]", "SIGMA[,SIGMA…]"),
+            "[default: 0]", "SIGMA[,SIGMA…]", kind="numbers"),
     Setting("start", "Start point of 2-D surfaces. [default: each problem's classic start]",
-            "X,Y", axis=False),
+            "X,Y", axis=False, kind="point"),
     Setting("record_every", "Keep every K-th step (networks: epoch) in history.csv, the last "
-            "always. [default: about 1000 rows per run, 100 in sweeps]", "K", axis=False),
+            "always. [default: about 1000 rows per run, 100 in sweeps]", "K", axis=False,
+            kind="whole"),
     Setting("bound", f"A run has diverged once any |parameter| exceeds this. "
-            f"[default: {DEFAULT_BOUND:g}]", "B", axis=False),
+            f"[default: {DEFAULT_BOUND:g}]", "B", axis=False, kind="numbers"),
     Setting("model", "Networks: mlp or perceptron (Rosenblatt's rule). [default: mlp]",
-            "mlp|perceptron", group="network"),
+            "mlp|perceptron", group="network", kind="names"),
     Setting("hidden", "Networks: hidden layer sizes, e.g. 100 or 64,32 (0: none); repeat the "
             "flag for an axis of architectures. [default: the problem's]", "SIZES",
-            group="network", repeat=True),
+            group="network", repeat=True, kind="architectures"),
     Setting("activation", "Networks: hidden activation: sigmoid, tanh, relu, leaky_relu. "
-            "[default: the problem's]", "NAME[,NAME…]", group="network"),
+            "[default: the problem's]", "NAME[,NAME…]", group="network", kind="names"),
     Setting("loss", "Networks: output + loss: cross_entropy (softmax), bce (sigmoid), mse.",
-            "NAME[,NAME…]", group="network"),
+            "NAME[,NAME…]", group="network", kind="names"),
     Setting("init", "Networks: weight init: xavier, he, normal.", "NAME[,NAME…]",
-            group="network"),
+            group="network", kind="names"),
     Setting("l2", "Networks: L2 penalty λ, adds ½λΣw² to the loss. [default: 0]", "L[,L…]",
-            group="network"),
+            group="network", kind="numbers"),
     Setting("epochs", "Networks: passes over the training set. [default: the problem's]",
-            "N[,N…]", group="network"),
+            "N[,N…]", group="network", kind="whole"),
     Setting("batch_size", "Networks: examples per minibatch. [default: the problem's]",
-            "N[,N…]", group="network"),
+            "N[,N…]", group="network", kind="whole"),
     Setting("tune", "Fair comparison: pick the best grid point per cell on the seeds, then "
             "rerun it on fresh seeds.", "NAME[,NAME]", group="protocol", axis=False,
-            commands=("sweep",)),
+            commands=("sweep",), kind="names"),
     Setting("final_seeds", "Fresh seeds for the tuned reruns. [default: as many as --seeds]",
-            "N", group="protocol", axis=False, commands=("sweep",)),
+            "N", group="protocol", axis=False, commands=("sweep",), kind="seeds"),
     Setting("executor", "Run chunks in this process (local) or on a Dask cluster. "
             "[default: local]", "local|dask", group="execution", axis=False,
-            commands=("sweep",)),
+            commands=("sweep",), kind="text"),
     Setting("scheduler", "Dask scheduler, e.g. tcp://host:8786. [default: "
             "$OPTBENCH_DASK_SCHEDULER, else a local cluster]", "ADDRESS", group="execution",
-            axis=False, commands=("sweep",)),
+            axis=False, commands=("sweep",), kind="text"),
     Setting("workers", "Threads (local) or worker processes (Dask). [default: all cores]", "N",
-            group="execution", axis=False, commands=("sweep",)),
+            group="execution", axis=False, commands=("sweep",), kind="whole"),
     Setting("data_dir", "MNIST / Fashion-MNIST: folder with the four IDX files. [default: the "
-            "fetch cache]", "DIR", group="execution", axis=False),
+            "fetch cache]", "DIR", group="execution", axis=False, kind="text"),
 )  # fmt: skip
 
 BY_NAME = {s.name: s for s in SETTINGS}

@@ -98,13 +98,12 @@ def given_settings(values: Mapping[str, Any]) -> dict[str, object]:
             continue
         if name not in BY_NAME or value is None or value == ():
             continue
-        if name in ("problems", "optimizers"):
+        setting = BY_NAME[name]
+        if setting.kind == "names" and setting.repeat:
             given[name] = names(value)
-        elif name == "lr":
-            given[name] = assignments(value, "--lr", plain=True)
-        elif name == "hp":
-            given[name] = assignments(value, "--hp", plain=False)
-        elif name == "hidden":
+        elif setting.kind in ("rates", "assignments"):
+            given[name] = assignments(value, setting.flag, plain=setting.kind == "rates")
+        elif setting.repeat:  # a repeated flag is an axis of its values
             given[name] = value[0] if len(value) == 1 else list(value)
         else:
             given[name] = value
