@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sys
 import tempfile
 from pathlib import Path
 
@@ -96,3 +97,27 @@ KERNEL_SIGNATURE = types.void(f8_1d, f8_1d, f8_1d, f8_1d, types.int64)
 UPDATE_FUNCTION = types.FunctionType(KERNEL_SIGNATURE)
 """The engine takes the optimizer as a first-class function of this type, so one compiled
 engine serves every optimizer (built-in or user-registered) and is reused from the disk cache."""
+
+
+_ANNOUNCED: set[str] = set()
+
+
+def is_cached(module: str, function: str) -> bool:
+    """Whether numba's cache already holds ``module.function`` for this version of optbench
+    (its index file is named after the module's folder, file and function)."""
+    package, _, stem = module.rpartition(".")
+    folder = package.rpartition(".")[2]
+    return any(CACHE_FOLDER.glob(f"{folder}_*/{stem}.{function}-*.nbi"))
+
+
+def announce_compile(module: str, function: str, what: str, seconds: float) -> None:
+    """One line on stderr before ``what`` compiles, so a first run does not look hung; nothing
+    when numba's cache holds it (a later process only loads it), and once per process."""
+    if module in _ANNOUNCED or module in sys.modules or is_cached(module, function):
+        return
+    _ANNOUNCED.add(module)
+    print(
+        f"compiling {what} for this version of optbench — once, about {seconds:.0f} s…",
+        file=sys.stderr,
+        flush=True,
+    )

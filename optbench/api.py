@@ -371,3 +371,26 @@ def load(folder: str | os.PathLike) -> Result:
 
 
 # --- bench (issue 5): the smoke suite with baselines, the perf suite, comparing perf runs ---
+
+
+def warmup(families: Sequence[str] | None = None) -> dict[str, float]:
+    """Compile (or load from numba's cache) what later runs need, and say how long each took:
+    every family's engine (or those named) and every registered optimizer's kernel. A CI job
+    or ``make run`` calls it once, so no later command waits on the compiler."""
+    import time
+
+    from optbench.families import REGISTRY, get_family
+    from optbench.optimizers import all_optimizers
+
+    names = list(REGISTRY) if families is None else list(dict.fromkeys(families))
+    seconds: dict[str, float] = {}
+    for name in names:
+        family = get_family(name)
+        started = time.perf_counter()
+        family.engine()
+        seconds[f"{name} engine"] = time.perf_counter() - started
+    started = time.perf_counter()
+    for spec in all_optimizers().values():
+        spec.compiled()
+    seconds["optimizer kernels"] = time.perf_counter() - started
+    return seconds

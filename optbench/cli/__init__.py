@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import click
 
-from optbench.cli import bench, catalog, folders, run, sweep
+from optbench.cli import bench, catalog, folders, run, sweep, warmup
 from optbench.cli.common import CONTEXT, OneLineErrors
 
 
@@ -31,7 +31,7 @@ def cli() -> None:
     """
 
 
-for module in (run, sweep, catalog, folders, bench):
+for module in (run, sweep, catalog, folders, bench, warmup):
     for command in module.COMMANDS:
         cli.add_command(command)
 

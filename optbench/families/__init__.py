@@ -19,6 +19,7 @@ from __future__ import annotations
 import importlib
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from optbench.errors import OptbenchError
@@ -58,8 +59,24 @@ class Family(ABC):
     target_columns: tuple[str, ...] = ()
     """The runs.csv columns of first hits (steps or epochs to each target), in target order."""
 
+    engine_module: str = ""
+    """The module of the family's jitted engine; importing it compiles (or loads) the engine."""
+    engine_function: str = ""
+    """The jitted batch function in it, whose cache entry says whether a compile is ahead."""
+    compile_seconds: float = 0.0
+    """What compiling the engine takes, measured in a fresh process with an empty cache on a
+    2-core machine: the estimate the compile notice gives."""
     heading: str = ""
     """How ``optbench list problems`` introduces the family's problems."""
+
+    def engine(self) -> ModuleType:
+        """The engine module, imported on first use; a one-line notice on stderr first when
+        it is about to be compiled rather than loaded from numba's cache."""
+        from optbench import _jit
+
+        what = f"the {self.name} engine"
+        _jit.announce_compile(self.engine_module, self.engine_function, what, self.compile_seconds)
+        return importlib.import_module(self.engine_module)
 
     def options(self, spec: Any, **given: object) -> object | None:
         """The family's own settings (those of ``optbench.settings`` whose group is the

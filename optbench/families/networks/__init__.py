@@ -51,6 +51,9 @@ class NetworkFamily(Family):
         *(accuracy_column(t) for t in ACCURACY_TARGETS),
     )
     target_columns = tuple(accuracy_column(t) for t in ACCURACY_TARGETS)
+    engine_module = "optbench.families.networks.engine"
+    engine_function = "network_batch"
+    compile_seconds = 20
     heading = "networks (data sets; parameters as spirals:noise=0.2)"
 
     def options(self, spec: Any, **given: object) -> NetworkOptions:
@@ -72,11 +75,10 @@ class NetworkFamily(Family):
         self, configs: Sequence[RunConfig], data_dir: str | None = None, figures: bool = False
     ) -> EngineOutput:
         """``figures`` keeps θ at every recorded epoch (the weight-path figure) when it fits."""
-        from optbench.families.networks.engine import run_networks
         from optbench.families.networks.results import path_fits_in_memory
 
         keep_path = figures and path_fits_in_memory(configs)
-        return run_networks(configs, data_dir=data_dir, keep_path=keep_path)
+        return self.engine().run_networks(configs, data_dir=data_dir, keep_path=keep_path)
 
     def frames(
         self, configs: Sequence[RunConfig], output: EngineOutput

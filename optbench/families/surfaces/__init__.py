@@ -40,6 +40,9 @@ class SurfaceFamily(Family):
         "mean_log10_gap",
         *(target_column(t) for t in GAP_TARGETS),
     )
+    engine_module = "optbench.families.surfaces.engine"
+    engine_function = "surface_batch"
+    compile_seconds = 4
     heading = "2-D surfaces"
 
     def describe(self, name: str, spec: Any, width: int) -> list[str]:
@@ -59,9 +62,8 @@ class SurfaceFamily(Family):
         self, configs: Sequence[RunConfig], data_dir: str | None = None, figures: bool = False
     ) -> EngineOutput:
         """Surface runs record their whole path in the history: ``figures`` needs nothing more."""
-        from optbench.families.surfaces.engine import run_surfaces
 
-        return run_surfaces(configs)
+        return self.engine().run_surfaces(configs)
 
     def frames(
         self, configs: Sequence[RunConfig], output: EngineOutput
