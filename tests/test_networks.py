@@ -10,7 +10,7 @@ import pytest
 
 import optbench
 from optbench.datasets import load_dataset
-from optbench.families.networks.engine import network_batch, run_network_group
+from optbench.families.networks.engine import _train_one, run_network_group
 from optbench.families.networks.kernels import (
     activation_width,
     loss_and_grad,
@@ -171,7 +171,7 @@ def test_one_compiled_engine_serves_every_optimizer_and_setting():
     group("blobs", NetworkOptions(hidden=(4, 3), activation="relu", init="he", epochs=1), "rmsprop")
     group("circles", NetworkOptions(activation="leaky_relu", loss="mse", epochs=1), "adagrad")
     group("and", NetworkOptions(model="perceptron", epochs=2))
-    assert len(network_batch.signatures) == 1
+    assert len(_train_one.signatures) == 1
 
 
 def test_divergence_is_a_result_not_a_crash():

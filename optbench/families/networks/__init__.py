@@ -52,8 +52,8 @@ class NetworkFamily(Family):
     )
     target_columns = tuple(accuracy_column(t) for t in ACCURACY_TARGETS)
     engine_module = "optbench.families.networks.engine"
-    engine_function = "network_batch"
-    compile_seconds = 20
+    engine_function = "_train_one"
+    compile_seconds = 15
     heading = "networks (data sets; parameters as spirals:noise=0.2)"
 
     def options(self, spec: Any, **given: object) -> NetworkOptions:
