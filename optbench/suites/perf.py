@@ -187,14 +187,26 @@ def sweep_rows(repeats: int, quick: bool = False) -> list[dict]:
     return rows
 
 
-OPTBENCH_START = ("-m", "optbench", "run", "--optimizer", "adam", "--out")
-"""A whole user command: imports, engine + kernels + surface + contour grid, CSVs and figures."""
+FIRST_COMMANDS = {
+    "surface_run": ("surface", ("run", "--optimizer", "adam")),
+    "sweep_after_run": (
+        "surface",
+        ("sweep", "-o", "sgd,adam", "-p", "beale", "--lr", "1e-3..1e-1:3"),
+    ),
+    "network_run": ("network", ("run", "--problem", "spirals", "-o", "adam", "--epochs", "5")),
+    "perceptron_run": ("perceptron", ("run", "--problem", "xor", "--model", "perceptron")),
+}
+"""What a new user types first: name → (numba cache folder, command). Each runs in a new process,
+in this order; each cache folder starts empty, so the sweep is the first sweep *after* a first
+run and every other command is the first of its kind after an install."""
 FUSED_START = (
     "-c",
     "from optbench.suites.fused import fused_adam_rosenbrock as f; "
     "f(-1.5, 2.0, 1e-3, 0.9, 0.999, 1e-8, 10)",
 )
 """The reference: a process that imports numba and compiles (or loads) one hand-fused loop."""
+STARTUP_REPEATS = 2
+"""Cold starts are slow (a minute for the four commands): fewer samples than the other figures."""
 
 
 def process_seconds(arguments: tuple[str, ...], cache: str) -> float:
@@ -206,36 +218,35 @@ def process_seconds(arguments: tuple[str, ...], cache: str) -> float:
 
 
 def startup_samples(repeats: int) -> list[dict[str, float]]:
-    """Per repeat, with fresh numba cache folders: the first (compiling) and the second (cached)
-    start of ``optbench run --optimizer adam`` and of the fused reference process."""
+    """Per repeat, with fresh numba cache folders: each first command with the cache empty of
+    what it needs (first) and again with it (cached), and the fused reference process."""
     samples = []
     for _ in range(repeats):
         with tempfile.TemporaryDirectory() as work:
-            run = (os.path.join(work, "run1"), os.path.join(work, "run2"))
             own, ref = os.path.join(work, "cache"), os.path.join(work, "ref-cache")
-            samples.append(
-                {
-                    "optbench_cold_s": process_seconds((*OPTBENCH_START, run[0]), own),
-                    "optbench_warm_s": process_seconds((*OPTBENCH_START, run[1]), own),
-                    "fused_cold_s": process_seconds(FUSED_START, ref),
-                    "fused_warm_s": process_seconds(FUSED_START, ref),
-                }
-            )
+            sample = {
+                "fused_cold_s": process_seconds(FUSED_START, ref),
+                "fused_warm_s": process_seconds(FUSED_START, ref),
+            }
+            for name, (cache, command) in FIRST_COMMANDS.items():
+                for when in ("first", "cached"):
+                    out = ("--out", os.path.join(work, f"{name}-{when}"))
+                    arguments = ("-m", "optbench", *command, *out)
+                    sample[f"{name}_{when}_s"] = process_seconds(arguments, f"{own}-{cache}")
+            samples.append(sample)
     return samples
 
 
 def startup_rows(repeats: int, quick: bool = False) -> list[dict]:
-    """``optbench run --optimizer adam`` in a new process with an empty numba cache (first
-    compile) and again with that cache (cached start), against a process that compiles or
-    loads only the fused loop."""
+    """Each first command in a new process with an empty numba cache (compiling what it needs)
+    and again with that cache (cached start), against a process that compiles or loads only
+    the fused loop."""
     rows = []
-    for i, s in enumerate(startup_samples(repeats)):
-        rows.append(
-            _row("first_compile_s", "s", "lower", 1, i, s["optbench_cold_s"], s["fused_cold_s"])
-        )
-        rows.append(
-            _row("cached_start_s", "s", "lower", 1, i, s["optbench_warm_s"], s["fused_warm_s"])
-        )
+    for i, s in enumerate(startup_samples(1 if quick else min(repeats, STARTUP_REPEATS))):
+        for name in FIRST_COMMANDS:
+            for when, reference in (("first", "fused_cold_s"), ("cached", "fused_warm_s")):
+                value = s[f"{name}_{when}_s"]
+                rows.append(_row(f"{name}_{when}_s", "s", "lower", 1, i, value, s[reference]))
     return rows
 
 
