@@ -23,7 +23,6 @@ from optbench.results import (
     RANKING_CSV,
     RUNS_CSV,
     manifest,
-    order_columns,
     prepare_folder,
     read_results,
     utc_now,
@@ -268,34 +267,33 @@ def sweep(
 def _run_phases(plan: SweepConfig, grid: list, store, engine, chunk_size, progress):
     """The grid, then (when tuning) the reruns of each cell's pick on fresh seeds.
 
-    Returns the grid runs, the runs of the picks, all runs and history in plan order, and the
-    warnings of the pick (a tuned value on the edge of its grid).
+    Returns the grid runs, the runs of the picks, all runs and history in plan order (as the
+    chunk store reads them), and the warnings of the pick (a tuned value on the edge of its grid).
     """
     import warnings
 
     from optbench.analysis import GridEdgeWarning, cell_columns, pick_points, runs_of_picks
-    from optbench.chunks import Phase, execute, order_by_plan
+    from optbench.chunks import Phase, execute
 
-    execute(store, Phase("grid", grid), engine, chunk_size, progress)
-    runs, history = store.read()
-    grid_runs = order_by_plan(runs[runs["phase"] == "grid"], grid)
+    phases = [Phase("grid", grid)]
+    execute(store, phases[0], engine, chunk_size, progress)
+    runs, history = store.read(phases)
+    grid_runs = runs[runs["phase"] == "grid"].reset_index(drop=True)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", GridEdgeWarning)
         picks = pick_points(grid_runs, plan)
     notes = [str(w.message) for w in caught if issubclass(w.category, GridEdgeWarning)]
-    every = grid
     if plan.tune:
         by_id = {config.run_id: config for config in grid}
         first = runs_of_picks(grid_runs, picks).drop_duplicates(cell_columns(grid_runs))
         finals = plan.final_runs(by_id[run_id] for run_id in first["run_id"])
-        execute(store, Phase("final", finals), engine, chunk_size, progress)
-        runs, history = store.read()
-        every = grid + finals
-        picked = order_by_plan(runs[runs["phase"] == "final"], finals)
+        phases.append(Phase("final", finals))
+        execute(store, phases[1], engine, chunk_size, progress)
+        runs, history = store.read(phases)
+        picked = runs[runs["phase"] == "final"].reset_index(drop=True)
     else:
         picked = runs_of_picks(grid_runs, picks)
-    runs = order_columns(order_by_plan(runs, every))
-    return grid_runs, picked, runs, order_by_plan(history, every), notes
+    return grid_runs, picked, runs, history, notes
 
 
 def _set_workers(workers: int | None) -> None:

@@ -119,12 +119,14 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
 RUN_HEAD = ["run_id", "problem", "optimizer", "preset", "lr", "seed", "steps", "phase"]
 
 
-def order_columns(runs: pd.DataFrame) -> pd.DataFrame:
+def order_columns(runs: pd.DataFrame, plan: Sequence[RunConfig] = ()) -> pd.DataFrame:
     """The contract's column order: the run head, then ``hp_*`` columns in the order their first
-    value appears in the rows, then the rest; chunks read back in any order come out the same."""
+    value appears in the rows (within a row, in the order of its config's ``plan`` entry), then
+    the rest; chunks read back in any order (a resume reruns some late) come out the same."""
+    rank = {f"hp_{n}": i for i, n in enumerate(dict.fromkeys(n for c in plan for n, _ in c.hp))}
     head = [c for c in RUN_HEAD if c in runs.columns]
     hp = [c for c in runs.columns if c.startswith("hp_")]
-    hp.sort(key=lambda c: runs.index.get_loc(runs[c].first_valid_index()))
+    hp.sort(key=lambda c: (runs.index.get_loc(runs[c].first_valid_index()), rank.get(c, 0)))
     rest = [c for c in runs.columns if c not in head and c not in hp]
     return runs[head + hp + rest]
 
@@ -203,12 +205,24 @@ def write_manifest(folder: Path, data: dict) -> None:
     atomic_write_text(folder / MANIFEST_JSON, json.dumps(data, indent=2, default=str) + "\n")
 
 
+TEXT_COLUMNS = ("run_id", "problem", "optimizer", "preset", "phase", "family", "evaluated_on")
+"""Columns that hold names, read as text: about 0.7 % of run ids look like numbers
+(``1331020789e1``) and must not come back as floats."""
+
+
+def read_table(path: Path, **options: object) -> pd.DataFrame:
+    """A CSV this module wrote, with every id and name column as text (never a number)."""
+    import pandas as pd
+
+    return pd.read_csv(path, dtype=dict.fromkeys(TEXT_COLUMNS, str), **options)
+
+
 def read_csv_or_error(path: Path) -> pd.DataFrame:
     """``path`` as a frame; a missing or malformed file is a one-line error."""
     import pandas as pd
 
     try:
-        return pd.read_csv(path)
+        return read_table(path)
     except FileNotFoundError:
         raise OptbenchError(f"'{path}' is missing") from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
@@ -232,6 +246,11 @@ def read_manifest(folder: str | os.PathLike) -> dict:
     """The folder's manifest.json ({} when there is none); unreadable JSON is a one-line error."""
     path = Path(folder) / MANIFEST_JSON
     try:
-        return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+        data = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise OptbenchError(f"'{path}' is not valid JSON ({exc})") from None
+    except OSError as exc:
+        raise OptbenchError(f"cannot read '{path}': {exc.strerror or exc}") from None
+    if not isinstance(data, dict):
+        raise OptbenchError(f"'{path}' is not an optbench manifest (not a JSON object)")
+    return data
