@@ -1,10 +1,11 @@
 """Running a sweep so that nothing is lost: chunks, atomic writes, resume.
 
 Runs execute in chunks (each chunk one ``engine.run_many`` call, of one problem family, parallel
-over its runs). Every finished chunk is written at once to ``DIR/chunks/`` — history first, then
-runs, each by rename — so a chunk counts as done exactly when its runs file exists. Ctrl-C or a kill
-loses at most the chunk in flight; ``resume`` reads the chunks, runs only what is missing and, since
-every run depends on its own config alone, ends with the same numbers as an uninterrupted sweep.
+over its runs). Every finished chunk is written at once to ``DIR/chunks/`` — history, runs, then
+a seal with both files' sha256, each by rename — so a chunk counts as done exactly when it is
+sealed, matches its seal and holds planned runs. Ctrl-C or a kill loses at most the chunk in
+flight; ``resume`` reads the chunks, runs only what is missing (or damaged) and, since every run
+depends on its own config alone, ends with the same numbers as an uninterrupted sweep.
 """
 
 from __future__ import annotations
@@ -30,9 +31,11 @@ from optbench.families.output import EngineOutput
 from optbench.results import (
     MANIFEST_JSON,
     RUN_HEAD,
+    RUNS_CSV,
     atomic_write_text,
     frames,
     order_columns,
+    read_manifest,
     read_table,
     write_csv,
 )
@@ -234,25 +237,43 @@ def _agrees(runs: pd.DataFrame, configs: Sequence[RunConfig]) -> bool:
 
 
 def check_folder(folder: Path, sweep: SweepConfig, resume: bool) -> None:
-    """A fresh sweep needs an empty folder; a resumed one the same sweep config."""
-    manifest = folder / MANIFEST_JSON
-    has_chunks = any((folder / CHUNKS).glob("*.runs.csv")) if (folder / CHUNKS).is_dir() else False
+    """A fresh sweep needs a folder without results; a resumed one provably the same sweep: a
+    sweep manifest recording this sweep's config sha256 (chunks alone prove nothing)."""
+    path = folder / MANIFEST_JSON
+    chunks = folder / CHUNKS
+    has_chunks = chunks.is_dir() and any(CHUNK_FILE.match(p.name) for p in chunks.iterdir())
     if not resume:
-        if has_chunks or manifest.exists():
+        if has_chunks or path.exists() or (folder / RUNS_CSV).exists():
             raise OptbenchError(
                 f"'{folder}' already holds results; pass --resume to finish that sweep, "
                 "or choose another --out"
             )
         return
-    if not manifest.exists() and not has_chunks:
-        raise OptbenchError(f"'{folder}' holds no sweep to resume (no manifest.json, no chunks)")
-    if manifest.exists():
-        recorded = json.loads(manifest.read_text()).get("config", {}).get("sha256")
-        if recorded and recorded != sweep.sha256:
-            raise OptbenchError(
-                f"'{folder}' holds a different sweep (config sha256 {recorded[:12]}…, this one "
-                f"{sweep.sha256[:12]}…); --resume needs the same sweep file and flags"
-            )
+    if not path.exists():
+        what = "only chunks" if has_chunks else "no sweep"
+        raise OptbenchError(
+            f"'{folder}' holds {what} and no manifest.json: nothing proves it is this sweep, "
+            "so --resume will not write into it"
+        )
+    config = read_manifest(folder).get("config")
+    if not isinstance(config, dict):
+        raise OptbenchError(f"'{path}' records no sweep config; --resume cannot check it")
+    if config.get("kind") != "sweep":
+        raise OptbenchError(
+            f"'{folder}' holds the results of 'optbench {config.get('kind')}', not a sweep; "
+            "--resume only finishes sweeps"
+        )
+    recorded = config.get("sha256")
+    if not isinstance(recorded, str) or not recorded:
+        raise OptbenchError(
+            f"'{path}' records no config sha256, so nothing proves it is this sweep; "
+            "--resume will not write into it"
+        )
+    if recorded != sweep.sha256:
+        raise OptbenchError(
+            f"'{folder}' holds a different sweep (config sha256 {recorded[:12]}…, this one "
+            f"{sweep.sha256[:12]}…); --resume needs the same sweep file and flags"
+        )
 
 
 def execute(

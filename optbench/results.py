@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
+import errno
 import json
 import os
 import platform
@@ -66,10 +67,8 @@ def prepare_folder(
     if path is not None and not str(path).strip():
         raise OptbenchError("--out '' names no folder (give a folder, or leave --out out)")
     folder = new_folder_path(label, root) if path is None else Path(path).expanduser()
-    if must_be_new and any((folder / name).exists() for name in (RUNS_CSV, MANIFEST_JSON)):
-        raise OptbenchError(
-            f"'{folder}' already holds results; choose another --out (or delete that folder)"
-        )
+    if must_be_new:
+        _refuse_results(folder)
     try:
         folder.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=folder, prefix=".write-check-"):
@@ -78,6 +77,107 @@ def prepare_folder(
         reason = exc.strerror or type(exc).__name__
         raise OptbenchError(f"cannot write to output folder '{folder}': {reason}") from None
     return folder
+
+
+LOCK_FILE = ".optbench.lock"
+UNWRITABLE = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM}
+"""Errors of the disk, not of optbench: reported in one line, like any unwritable folder."""
+
+
+@contextlib.contextmanager
+def folder_lock(folder: Path) -> Iterator[None]:
+    """Hold ``folder`` for this process while it writes, so a second writer (a run, a sweep,
+    fresh or resumed) stops with one line instead of mixing or losing runs.
+
+    The lock is an ``flock`` on ``.optbench.lock`` (holding the pid, for the message): the
+    kernel drops it when its process dies, so a file left by a killed writer is taken over.
+    """
+    import fcntl
+
+    path = folder / LOCK_FILE
+    while True:
+        try:
+            handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            reason = exc.strerror or type(exc).__name__
+            raise OptbenchError(f"cannot lock output folder '{folder}': {reason}") from None
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            holder = os.read(handle, 32).decode(errors="replace").strip() or "?"
+            os.close(handle)
+            raise OptbenchError(
+                f"'{folder}' is being written by another optbench process (pid {holder}); "
+                "wait for it to finish, or choose another --out"
+            ) from None
+        try:
+            same = os.fstat(handle).st_ino == os.stat(path).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        os.close(handle)  # its holder removed the file while we opened it: take the new one
+    try:
+        os.ftruncate(handle, 0)
+        os.write(handle, f"{os.getpid()}\n".encode())
+        yield
+    finally:
+        path.unlink(missing_ok=True)  # before unlocking, so no one locks a removed file
+        os.close(handle)
+
+
+@contextlib.contextmanager
+def writing_folder(
+    path: str | os.PathLike | None,
+    label: str,
+    root: str | os.PathLike = "results",
+    must_be_new: bool = False,
+) -> Iterator[Path]:
+    """``prepare_folder``, locked while the block writes into it.
+
+    If the block fails before the folder holds a manifest (the mark of a sweep that can be
+    resumed, or of a finished run), what it wrote is removed: the folder it made, or the
+    run's CSVs in a folder that was there before, so a rerun with the same ``--out`` is never
+    refused by a half-written folder. A full or read-only disk is a one-line error.
+    """
+    made = path is None or not Path(path).expanduser().exists()
+    folder = prepare_folder(path, label, root, must_be_new)
+    try:
+        with folder_lock(folder):
+            if must_be_new:
+                _refuse_results(folder)
+            try:
+                yield folder
+            except BaseException:
+                if not (folder / MANIFEST_JSON).exists():
+                    _remove_unfinished(folder, made, must_be_new)
+                raise
+    except OSError as exc:
+        if exc.errno not in UNWRITABLE:
+            raise
+        reason = exc.strerror or type(exc).__name__
+        raise OptbenchError(f"cannot write to output folder '{folder}': {reason}") from None
+    finally:
+        if made and folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()  # e.g. refused by the lock or the checks before anything was written
+
+
+def _refuse_results(folder: Path) -> None:
+    if any((folder / name).exists() for name in (RUNS_CSV, MANIFEST_JSON)):
+        raise OptbenchError(
+            f"'{folder}' already holds results; choose another --out (or delete that folder)"
+        )
+
+
+def _remove_unfinished(folder: Path, made: bool, run_files: bool) -> None:
+    """Undo a failed write: the whole folder if this call made it, else the run's CSVs."""
+    import shutil
+
+    if made:
+        shutil.rmtree(folder, ignore_errors=True)
+    elif run_files:
+        for name in (RUNS_CSV, HISTORY_CSV):
+            (folder / name).unlink(missing_ok=True)
 
 
 def _default_file_mode() -> int:

@@ -3,12 +3,20 @@ folders that are not the same sweep, corrupt manifests, two writers, errors afte
 
 from __future__ import annotations
 
+import errno
+import json
+import os
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from click.testing import CliRunner
 
 import optbench
+import optbench.executors
 from optbench.cli import cli
 
 NUMERIC_ID_SWEEP = 'problems = ["bowl"]\noptimizers = ["adam"]\nsteps = 10\nseeds = [137]\n'
@@ -95,3 +103,160 @@ def test_stray_empty_and_foreign_chunk_files_are_ignored_or_rerun(tmp_path):
     assert (chunks / "README").is_file() and (chunks / "notes.runs.csv").is_file()
     runs = pd.read_csv(out / "runs.csv")
     assert runs["run_id"].is_unique and len(runs) == 8
+
+
+# ---------------------------------------------------------------- item 3 and 7: which folder
+
+
+def test_resume_refuses_a_run_folder(tmp_path):
+    out = tmp_path / "r"
+    assert invoke("run", "-o", "sgd", "-p", "bowl", "--steps", "5", "--out", out).exit_code == 0
+    before = (out / "runs.csv").read_bytes()
+    line = one_line_error("sweep", *SMALL, "--no-plots", "--out", out, "--resume")
+    assert "optbench run" in line and "not a sweep" in line
+    assert (out / "runs.csv").read_bytes() == before and not (out / "chunks").exists()
+
+
+def test_resume_refuses_chunks_copied_from_another_sweep(tmp_path):
+    sweep_cli(tmp_path / "other")
+    out = tmp_path / "copy"
+    out.mkdir()
+    (out / "chunks").mkdir()
+    for path in (tmp_path / "other" / "chunks").iterdir():
+        (out / "chunks" / path.name).write_bytes(path.read_bytes())
+    other = ["-o", "sgd", "-p", "bowl", "--lr", "0.01", "--seeds", "1", "--steps", "12"]
+    line = one_line_error("sweep", *other, "--no-plots", "--out", out, "--resume")
+    assert "only chunks and no manifest.json" in line
+    assert sorted(p.name for p in out.iterdir()) == ["chunks"]
+
+
+def edit_manifest(folder: Path, change) -> None:
+    path = folder / "manifest.json"
+    data = json.loads(path.read_text())
+    path.write_text(change(data) if callable(change) else change)
+
+
+@pytest.mark.parametrize(
+    ("change", "fragment"),
+    [
+        (
+            lambda d: json.dumps({**d, "config": {**d["config"], "sha256": None}}),
+            "no config sha256",
+        ),
+        (lambda d: json.dumps({**d, "config": "sweep"}), "records no sweep config"),
+        ("[1, 2, 3]", "not a JSON object"),
+        ('{"config": {"kind": "sweep", "sha', "is not valid JSON"),
+        (b"\xff\xfe{}", "is not valid JSON"),
+    ],
+)
+def test_resume_refuses_a_manifest_that_cannot_prove_the_sweep(tmp_path, change, fragment):
+    out = tmp_path / "s"
+    sweep_cli(out)
+    if isinstance(change, bytes):
+        (out / "manifest.json").write_bytes(change)
+    else:
+        edit_manifest(out, change)
+    runs = (out / "runs.csv").read_bytes()
+    assert fragment in one_line_error("sweep", *SMALL, "--no-plots", "--out", out, "--resume")
+    assert (out / "runs.csv").read_bytes() == runs
+
+
+# ---------------------------------------------------------------- item 4: one writer per folder
+
+SLOW = [
+    *["sweep", "-o", "sgd,adam", "-p", "rosenbrock", "--lr", "1e-4..1e-2:8", "--seeds", "4"],
+    *["--steps", "400000", "--record-every", "100000", "--chunk-size", "4", "--no-plots"],
+]
+
+
+def test_a_second_writer_is_refused_and_a_dead_writers_lock_is_taken_over(tmp_path):
+    out = tmp_path / "s"
+    env = {**os.environ, "NUMBA_NUM_THREADS": "2"}
+    first = subprocess.Popen(
+        [sys.executable, "-m", "optbench", *SLOW, "--out", str(out)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not (out / "manifest.json").exists() and time.monotonic() < deadline:
+            assert first.poll() is None, "the first sweep ended before it could be raced"
+            time.sleep(0.01)
+        fragment = f"being written by another optbench process (pid {first.pid})"
+        assert fragment in one_line_error(*SLOW, "--out", out, "--resume")
+        assert fragment in one_line_error(*SLOW, "--out", out)
+        assert first.poll() is None, "the first sweep must still be running"
+    finally:
+        first.kill()
+        first.wait()
+    assert (out / ".optbench.lock").is_file()  # left by the killed writer
+    result = invoke(*SLOW, "--out", out, "--resume")
+    assert result.exit_code == 0, result.output
+    runs = pd.read_csv(out / "runs.csv")
+    assert len(runs) == 64 and runs["run_id"].is_unique
+    assert not (out / ".optbench.lock").exists()
+
+
+# ---------------------------------------------------------------- item 7: errors after the folder
+
+
+@pytest.mark.parametrize("exists", [False, True])
+def test_a_full_disk_during_run_is_one_line_and_leaves_nothing_that_blocks_a_rerun(
+    tmp_path, monkeypatch, exists
+):
+    import optbench.api
+
+    out = tmp_path / "r"
+    if exists:
+        out.mkdir()
+    real = optbench.api.write_csv
+
+    def full(frame, path):
+        if path.name == "history.csv":
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+        real(frame, path)
+
+    monkeypatch.setattr(optbench.api, "write_csv", full)
+    args = ["run", "-o", "sgd", "-p", "bowl", "--steps", "5", "--no-plots", "--out", out]
+    assert "No space left on device" in one_line_error(*args)
+    assert out.exists() == exists and (not exists or not any(out.iterdir()))
+    monkeypatch.setattr(optbench.api, "write_csv", real)
+    assert invoke(*args).exit_code == 0
+    assert {"runs.csv", "history.csv", "manifest.json"} <= {p.name for p in out.iterdir()}
+
+
+def test_a_sweep_that_fails_before_its_manifest_leaves_no_folder(tmp_path, monkeypatch):
+    import optbench.api
+
+    def broken(*args, **kwargs):
+        raise optbench.OptbenchError("cannot reach the scheduler")
+
+    monkeypatch.setattr(optbench.executors, "make_executor", broken)
+    out = tmp_path / "s"
+    assert "cannot reach" in one_line_error("sweep", *SMALL, "--no-plots", "--out", out)
+    assert not out.exists()
+    monkeypatch.undo()
+    sweep_cli(out)
+
+
+def test_a_second_run_into_the_same_folder_is_refused(tmp_path):
+    out = tmp_path / "r"
+    slow = ["run", "-o", "sgd", "-p", "rosenbrock", "--steps", "300000000", "--no-plots"]
+    first = subprocess.Popen(
+        [sys.executable, "-m", "optbench", *slow, "--record-every", "100000000", "--out", out],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        lock = out / ".optbench.lock"
+        while not (lock.is_file() and lock.read_text()) and time.monotonic() < deadline:
+            assert first.poll() is None, "the first run ended before it could be raced"
+            time.sleep(0.01)
+        line = one_line_error("run", "-o", "adam", "--steps", "5", "--out", out)
+        assert f"being written by another optbench process (pid {first.pid})" in line
+        assert first.poll() is None, "the first run must still be running"
+    finally:
+        first.kill()
+        first.wait()
