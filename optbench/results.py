@@ -64,19 +64,32 @@ def prepare_folder(
     Without ``path`` a new ``<root>/<UTC time>-<label>/`` is made. ``must_be_new`` refuses a
     folder that already holds results: they are never overwritten or mixed with new ones.
     """
+    return _prepare(path, label, root, must_be_new)[0]
+
+
+def _prepare(
+    path: str | os.PathLike | None, label: str, root: str | os.PathLike, must_be_new: bool
+) -> tuple[Path, bool]:
+    """``prepare_folder``, and whether this call made the folder (only then may it remove it)."""
     if path is not None and not str(path).strip():
         raise OptbenchError("--out '' names no folder (give a folder, or leave --out out)")
     folder = new_folder_path(label, root) if path is None else Path(path).expanduser()
     if must_be_new:
         _refuse_results(folder)
+    made = False
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            folder.mkdir()
+            made = True
+        except FileExistsError:
+            pass
         with tempfile.NamedTemporaryFile(dir=folder, prefix=".write-check-"):
             pass
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
         raise OptbenchError(f"cannot write to output folder '{folder}': {reason}") from None
-    return folder
+    return folder, made
 
 
 LOCK_FILE = ".optbench.lock"
@@ -140,8 +153,7 @@ def writing_folder(
     run's CSVs in a folder that was there before, so a rerun with the same ``--out`` is never
     refused by a half-written folder. A full or read-only disk is a one-line error.
     """
-    made = path is None or not Path(path).expanduser().exists()
-    folder = prepare_folder(path, label, root, must_be_new)
+    folder, made = _prepare(path, label, root, must_be_new)
     try:
         with folder_lock(folder):
             if must_be_new:
