@@ -116,16 +116,17 @@ class ChunkStore:
 
     def __init__(self, folder: Path):
         self.folder = folder / CHUNKS
-        self.folder.mkdir(parents=True, exist_ok=True)
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            reason = exc.strerror or type(exc).__name__
+            raise OptbenchError(f"cannot keep chunks in '{self.folder}': {reason}") from None
         self._frames: dict[str, tuple[pd.DataFrame, pd.DataFrame]] = {}  # stem → checked frames
 
     def _stems(self) -> list[str]:
         """Names of the chunks on disk (sealed or not), in the order they were written."""
-        stems = {
-            match[0].split(".")[0]: int(match[2])
-            for match in map(CHUNK_FILE.match, (p.name for p in self.folder.iterdir()))
-            if match
-        }
+        names = (p.name for p in self.folder.iterdir() if not p.is_dir())
+        stems = {m[0].split(".")[0]: int(m[2]) for m in map(CHUNK_FILE.match, names) if m}
         return sorted(stems, key=lambda stem: (stems[stem], stem))
 
     def _next_index(self) -> int:
@@ -172,7 +173,7 @@ class ChunkStore:
     def _discard(self, stem: str) -> None:
         self._frames.pop(stem, None)
         for path in self.folder.glob(f"{stem}.*"):
-            if CHUNK_FILE.match(path.name):
+            if CHUNK_FILE.match(path.name) and not path.is_dir():
                 path.unlink(missing_ok=True)
 
     def _chunks(self) -> list[tuple[str, pd.DataFrame, pd.DataFrame]]:

@@ -116,7 +116,11 @@ def folder_lock(folder: Path) -> Iterator[None]:
             raise OptbenchError(f"cannot lock output folder '{folder}': {reason}") from None
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
+        except OSError as exc:
+            if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                os.close(handle)
+                reason = exc.strerror or type(exc).__name__
+                raise OptbenchError(f"cannot lock output folder '{folder}': {reason}") from None
             holder = os.read(handle, 32).decode(errors="replace").strip() or "?"
             os.close(handle)
             raise OptbenchError(

@@ -98,6 +98,7 @@ def test_stray_empty_and_foreign_chunk_files_are_ignored_or_rerun(tmp_path):
     (chunks / "grid-x.runs.csv").write_text("junk")
     (chunks / "notes.runs.csv").write_bytes(b"\xff\xfe")
     (chunks / "README").write_text("mine")
+    (chunks / "grid-00050.runs.csv").mkdir()
     sweep_cli(out, "--resume")
     assert_same_results(out, tmp_path / "whole")
     assert (chunks / "README").is_file() and (chunks / "notes.runs.csv").is_file()
@@ -260,3 +261,13 @@ def test_a_second_run_into_the_same_folder_is_refused(tmp_path):
     finally:
         first.kill()
         first.wait()
+
+
+def test_a_chunks_file_in_place_of_the_folder_is_one_line(tmp_path):
+    out = tmp_path / "s"
+    sweep_cli(out)
+    for path in (out / "chunks").iterdir():
+        path.unlink()
+    (out / "chunks").rmdir()
+    (out / "chunks").write_text("not a folder")
+    assert "cannot keep chunks" in one_line_error("sweep", *SMALL, "--out", out, "--resume")
