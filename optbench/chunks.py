@@ -154,14 +154,14 @@ class ChunkStore:
             if any(seal[n]["sha256"] != _digest(path[n]) for n in path):
                 return None
             runs, history = read_table(path["runs"]), read_table(path["history"])
+            rows = seal["runs"]["rows"], seal["history"]["rows"]
         except (OSError, ValueError, KeyError, TypeError, pd.errors.ParserError):
             return None  # no seal, a damaged one, a file missing or unreadable
         ids = runs["run_id"] if "run_id" in runs.columns else None
         sound = (
             ids is not None
             and {*RUN_HEAD, "family"} <= set(runs.columns)
-            and len(runs) == seal["runs"]["rows"]
-            and len(history) == seal["history"]["rows"]
+            and (len(runs), len(history)) == rows
             and ids.notna().all()
             and ids.is_unique
             and (runs["phase"] == phase).all()
@@ -257,11 +257,12 @@ def check_folder(folder: Path, sweep: SweepConfig, resume: bool) -> None:
             "so --resume will not write into it"
         )
     config = read_manifest(folder).get("config")
-    if not isinstance(config, dict):
+    kind = config.get("kind") if isinstance(config, dict) else None
+    if not isinstance(kind, str):
         raise OptbenchError(f"'{path}' records no sweep config; --resume cannot check it")
-    if config.get("kind") != "sweep":
+    if kind != "sweep":
         raise OptbenchError(
-            f"'{folder}' holds the results of 'optbench {config.get('kind')}', not a sweep; "
+            f"'{folder}' holds the results of 'optbench {kind}', not a sweep; "
             "--resume only finishes sweeps"
         )
     recorded = config.get("sha256")
