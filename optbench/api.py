@@ -231,7 +231,7 @@ def sweep(
     check_memory_fits(grid)
     if executor == "local":
         _set_workers(workers)
-    if resume and (out is None or not Path(out).is_dir()):
+    if resume and (out is None or not _is_folder(out)):
         raise OptbenchError(f"--resume needs the folder of an earlier sweep; '{out}' is none")
     label = f"sweep-{'-'.join(p.replace(':', '_') for p in plan.problems)}"
     with writing_folder(out, label[:80], results_root) as folder:
@@ -288,6 +288,13 @@ def _finish_sweep(plan, folder, config_record, started, seeds, frames, notes, pl
     data["finished_utc"] = utc_now()
     write_manifest(folder, data)
     return result
+
+
+def _is_folder(path: str | os.PathLike) -> bool:
+    try:
+        return Path(path).expanduser().is_dir()
+    except (OSError, RuntimeError):  # a name too long, '~nouser/x'
+        return False
 
 
 def _run_phases(plan: SweepConfig, grid: list, store, engine, chunk_size, progress):

@@ -73,11 +73,14 @@ def _prepare(
     """``prepare_folder``, and whether this call made the folder (only then may it remove it)."""
     if path is not None and not str(path).strip():
         raise OptbenchError("--out '' names no folder (give a folder, or leave --out out)")
-    folder = new_folder_path(label, root) if path is None else Path(path).expanduser()
-    if must_be_new:
-        _refuse_results(folder)
+    try:
+        folder = new_folder_path(label, root) if path is None else Path(path).expanduser()
+    except RuntimeError as exc:  # '~nouser/x': no such user's home
+        raise OptbenchError(f"--out '{path}' names no folder ({exc})") from None
     made = False
     try:
+        if must_be_new:
+            _refuse_results(folder)
         folder.parent.mkdir(parents=True, exist_ok=True)
         try:
             folder.mkdir()

@@ -271,3 +271,18 @@ def test_a_chunks_file_in_place_of_the_folder_is_one_line(tmp_path):
     (out / "chunks").rmdir()
     (out / "chunks").write_text("not a folder")
     assert "cannot keep chunks" in one_line_error("sweep", *SMALL, "--out", out, "--resume")
+
+
+@pytest.mark.parametrize("out", ["x" * 300, "~nouser_optbench/x"])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["run", "-o", "sgd", "--steps", "5", "--no-plots"],
+        ["sweep", *SMALL, "--no-plots"],
+        ["sweep", *SMALL, "--no-plots", "--resume"],
+    ],
+)
+def test_an_out_that_names_no_folder_is_one_line(tmp_path, monkeypatch, out, command):
+    monkeypatch.chdir(tmp_path)
+    one_line_error(*command, "--out", out)
+    assert not any(tmp_path.iterdir())
