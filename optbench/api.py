@@ -7,6 +7,7 @@ The CLI is a thin layer over these functions.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -19,16 +20,14 @@ from optbench.families import family_of, family_of_runs
 from optbench.results import (
     BEST_CSV,
     HISTORY_CSV,
-    MANIFEST_JSON,
     RANKING_CSV,
     RUNS_CSV,
     manifest,
-    order_columns,
-    prepare_folder,
     read_results,
     utc_now,
     write_csv,
     write_manifest,
+    writing_folder,
 )
 from optbench.settings import EXECUTION
 
@@ -128,11 +127,20 @@ def run(
             raise OptbenchError("animate writes trajectories.gif into the run folder: keep save")
         if not family.can_animate:
             raise OptbenchError(f"animate draws paths over a 2-D surface; '{problem}' is not one")
-    folder = None
-    if save:
-        used = dict.fromkeys(c.optimizer for c in configs)
-        label = f"{configs[0].problem.replace(':', '_')}-{'-'.join(used)}"
-        folder = prepare_folder(out, label[:80], results_root, must_be_new=True)
+    with contextlib.ExitStack() as stack:
+        folder = None
+        if save:
+            used = dict.fromkeys(c.optimizer for c in configs)
+            label = f"{configs[0].problem.replace(':', '_')}-{'-'.join(used)}"
+            folder = stack.enter_context(
+                writing_folder(out, label[:80], results_root, must_be_new=True)
+            )
+        result = _run_into(configs, folder, family, started, data_dir, plots, svg, animate)
+    return result
+
+
+def _run_into(configs, folder, family, started, data_dir, plots, svg, animate) -> Result:
+    """Compute the runs and write them (when ``folder``): CSVs, figures, the manifest last."""
     from optbench.engine import run_many
     from optbench.results import frames
 
@@ -210,7 +218,6 @@ def sweep(
     ...                         lr="1e-4..1:9", seeds=3, steps=2000, tune="lr")  # doctest: +SKIP
     >>> result.best, result.ranking                                                # doctest: +SKIP
     """
-    from optbench.analysis import best_table, ranking
     from optbench.chunks import ChunkStore, check_folder, check_memory_fits
     from optbench.executors import make_executor
 
@@ -224,22 +231,40 @@ def sweep(
     check_memory_fits(grid)
     if executor == "local":
         _set_workers(workers)
-    if resume and (out is None or not Path(out).is_dir()):
+    if resume and (out is None or not _is_folder(out)):
         raise OptbenchError(f"--resume needs the folder of an earlier sweep; '{out}' is none")
-    engine = make_executor(executor, execution.get("scheduler"), workers, data_dir)
-    try:
-        label = f"sweep-{'-'.join(p.replace(':', '_') for p in plan.problems)}"
-        folder = prepare_folder(out, label[:80], results_root)
+    label = f"sweep-{'-'.join(p.replace(':', '_') for p in plan.problems)}"
+    with writing_folder(out, label[:80], results_root) as folder:
         check_folder(folder, plan, resume)
-        config_record = {"kind": "sweep", "sha256": plan.sha256, "sweep": plan.to_dict()}
-        if not resume or not (folder / MANIFEST_JSON).exists():
-            initial = manifest(config_record, started, "sweep", seeds)
-            write_manifest(folder, {**initial, "finished_utc": None})
-        grid_runs, picked, runs, history, notes = _run_phases(
-            plan, grid, ChunkStore(folder), engine, chunk_size, progress
+        engine = make_executor(executor, execution.get("scheduler"), workers, data_dir)
+        try:
+            config_record = {"kind": "sweep", "sha256": plan.sha256, "sweep": plan.to_dict()}
+            if not resume:
+                initial = manifest(config_record, started, "sweep", seeds)
+                write_manifest(folder, {**initial, "finished_utc": None})
+            grid_runs, picked, runs, history, notes = _run_phases(
+                plan, grid, ChunkStore(folder), engine, chunk_size, progress
+            )
+        finally:
+            engine.close()
+        return _finish_sweep(
+            plan,
+            folder,
+            config_record,
+            started,
+            seeds,
+            (grid_runs, picked, runs, history),
+            notes,
+            plots,
+            svg,
         )
-    finally:
-        engine.close()
+
+
+def _finish_sweep(plan, folder, config_record, started, seeds, frames, notes, plots, svg):
+    """Write the sweep's tables and figures from its runs, and its manifest last."""
+    from optbench.analysis import best_table, ranking
+
+    grid_runs, picked, runs, history = frames
     best = best_table(picked, picks_from_fresh_seeds=bool(plan.tune))
     table = ranking(best)
     write_csv(runs, folder / RUNS_CSV)
@@ -265,37 +290,43 @@ def sweep(
     return result
 
 
+def _is_folder(path: str | os.PathLike) -> bool:
+    try:
+        return Path(path).expanduser().is_dir()
+    except (OSError, RuntimeError):  # a name too long, '~nouser/x'
+        return False
+
+
 def _run_phases(plan: SweepConfig, grid: list, store, engine, chunk_size, progress):
     """The grid, then (when tuning) the reruns of each cell's pick on fresh seeds.
 
-    Returns the grid runs, the runs of the picks, all runs and history in plan order, and the
-    warnings of the pick (a tuned value on the edge of its grid).
+    Returns the grid runs, the runs of the picks, all runs and history in plan order (as the
+    chunk store reads them), and the warnings of the pick (a tuned value on the edge of its grid).
     """
     import warnings
 
     from optbench.analysis import GridEdgeWarning, cell_columns, pick_points, runs_of_picks
-    from optbench.chunks import Phase, execute, order_by_plan
+    from optbench.chunks import Phase, execute
 
-    execute(store, Phase("grid", grid), engine, chunk_size, progress)
-    runs, history = store.read()
-    grid_runs = order_by_plan(runs[runs["phase"] == "grid"], grid)
+    phases = [Phase("grid", grid)]
+    execute(store, phases[0], engine, chunk_size, progress)
+    runs, history = store.read(phases)
+    grid_runs = runs[runs["phase"] == "grid"].reset_index(drop=True)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", GridEdgeWarning)
         picks = pick_points(grid_runs, plan)
     notes = [str(w.message) for w in caught if issubclass(w.category, GridEdgeWarning)]
-    every = grid
     if plan.tune:
         by_id = {config.run_id: config for config in grid}
         first = runs_of_picks(grid_runs, picks).drop_duplicates(cell_columns(grid_runs))
         finals = plan.final_runs(by_id[run_id] for run_id in first["run_id"])
-        execute(store, Phase("final", finals), engine, chunk_size, progress)
-        runs, history = store.read()
-        every = grid + finals
-        picked = order_by_plan(runs[runs["phase"] == "final"], finals)
+        phases.append(Phase("final", finals))
+        execute(store, phases[1], engine, chunk_size, progress)
+        runs, history = store.read(phases)
+        picked = runs[runs["phase"] == "final"].reset_index(drop=True)
     else:
         picked = runs_of_picks(grid_runs, picks)
-    runs = order_columns(order_by_plan(runs, every))
-    return grid_runs, picked, runs, order_by_plan(history, every), notes
+    return grid_runs, picked, runs, history, notes
 
 
 def _set_workers(workers: int | None) -> None:

@@ -1,18 +1,21 @@
 """Running a sweep so that nothing is lost: chunks, atomic writes, resume.
 
 Runs execute in chunks (each chunk one ``engine.run_many`` call, of one problem family, parallel
-over its runs). Every finished chunk is written at once to ``DIR/chunks/`` — history first, then
-runs, each by rename — so a chunk counts as done exactly when its runs file exists. Ctrl-C or a kill
-loses at most the chunk in flight; ``resume`` reads the chunks, runs only what is missing and, since
-every run depends on its own config alone, ends with the same numbers as an uninterrupted sweep.
+over its runs). Every finished chunk is written at once to ``DIR/chunks/`` — history, runs, then
+a seal with both files' sha256, each by rename — so a chunk counts as done exactly when it is
+sealed, matches its seal and holds planned runs. Ctrl-C or a kill loses at most the chunk in
+flight; ``resume`` reads the chunks, runs only what is missing (or damaged) and, since every run
+depends on its own config alone, ends with the same numbers as an uninterrupted sweep.
 """
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
 import math
 import os
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +28,17 @@ from optbench.errors import OptbenchError
 from optbench.executors import DaskExecutor, LocalExecutor
 from optbench.families import family_of
 from optbench.families.output import EngineOutput
-from optbench.results import MANIFEST_JSON, frames, write_csv
+from optbench.results import (
+    MANIFEST_JSON,
+    RUN_HEAD,
+    RUNS_CSV,
+    atomic_write_text,
+    frames,
+    order_columns,
+    read_manifest,
+    read_table,
+    write_csv,
+)
 
 CHUNKS = "chunks"
 MEMORY_SHARE = 0.5  # refuse work that would need more than this share of free RAM
@@ -81,68 +94,188 @@ def _family_names(configs: Sequence[RunConfig]) -> dict[str, str]:
     return {label: get_problem(label).family for label in dict.fromkeys(c.problem for c in configs)}
 
 
+CHUNK_FILE = re.compile(r"^(grid|final)-(\d{5,})\.(runs\.csv|history\.csv|seal\.json)$")
+"""The files a chunk is made of; anything else in ``chunks/`` is not ours and is left alone."""
+
+CHECKED_FIELDS = ("problem", "optimizer", "seed", "steps")
+"""Fields of a chunk's rows compared with the planned run of the same id."""
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
 class ChunkStore:
-    """The chunk files of a sweep folder: which runs are done, writing new chunks, merging."""
+    """The chunk files of a sweep folder: which runs are done, writing new chunks, merging.
+
+    A chunk is its history, its runs and, written last, its seal (row counts and sha256 of both
+    files). Only a sealed chunk whose files match the seal and whose rows are planned runs counts;
+    anything else (a truncated or empty file, a chunk cut off by a kill) is removed and its runs
+    are run again, so a damaged file can never leak into runs.csv.
+    """
 
     def __init__(self, folder: Path):
         self.folder = folder / CHUNKS
-        self.folder.mkdir(parents=True, exist_ok=True)
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            reason = exc.strerror or type(exc).__name__
+            raise OptbenchError(f"cannot keep chunks in '{self.folder}': {reason}") from None
+        self._frames: dict[str, tuple[pd.DataFrame, pd.DataFrame]] = {}  # stem → checked frames
 
-    def _runs_files(self) -> list[Path]:
-        return sorted(self.folder.glob("*.runs.csv"))
-
-    def done_ids(self) -> set[str]:
-        return {
-            run_id
-            for path in self._runs_files()
-            for run_id in pd.read_csv(path, usecols=["run_id"])["run_id"]
-        }
+    def _stems(self) -> list[str]:
+        """Names of the chunks on disk (sealed or not), in the order they were written."""
+        names = (p.name for p in self.folder.iterdir() if not p.is_dir())
+        stems = {m[0].split(".")[0]: int(m[2]) for m in map(CHUNK_FILE.match, names) if m}
+        return sorted(stems, key=lambda stem: (stems[stem], stem))
 
     def _next_index(self) -> int:
-        numbers = [int(p.name.split(".")[0].rsplit("-", 1)[1]) for p in self._runs_files()]
-        return max(numbers, default=-1) + 1
+        return max((int(stem.rsplit("-", 1)[1]) for stem in self._stems()), default=-1) + 1
 
     def write(self, phase: str, configs: list[RunConfig], out: EngineOutput) -> None:
-        """Write the engine output of ``configs`` as one chunk (history first, runs last)."""
+        """Write the engine output of ``configs`` as one chunk (history, runs, then the seal)."""
         stem = self.folder / f"{phase}-{self._next_index():05d}"
         runs, history = frames(configs, out)
         runs.insert(runs.columns.get_loc("steps") + 1, "phase", phase)
-        write_csv(history, stem.with_suffix(".history.csv"))
-        write_csv(runs, stem.with_suffix(".runs.csv"))
+        paths = {"history": stem.with_suffix(".history.csv"), "runs": stem.with_suffix(".runs.csv")}
+        seal = {}
+        for name, frame in (("history", history), ("runs", runs)):
+            write_csv(frame, paths[name])
+            seal[name] = {"rows": len(frame), "sha256": _digest(paths[name])}
+        atomic_write_text(stem.with_suffix(".seal.json"), json.dumps(seal) + "\n")
+        self._frames[stem.name] = (read_table(paths["runs"]), read_table(paths["history"]))
 
-    def read(self) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """All finished runs and their history (orphan history files are ignored)."""
-        runs_files = self._runs_files()
-        if not runs_files:
-            return pd.DataFrame(), pd.DataFrame()
-        runs = pd.concat([pd.read_csv(p) for p in runs_files], ignore_index=True)
-        history = pd.concat(
-            [pd.read_csv(p.with_name(p.name.replace(".runs.", ".history."))) for p in runs_files],
-            ignore_index=True,
+    def _load(self, stem: str) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+        """The frames of chunk ``stem`` if it is sealed, matches its seal and is well formed."""
+        phase = stem.split("-")[0]
+        path = {n: self.folder / f"{stem}.{n}.csv" for n in ("runs", "history")}
+        try:
+            seal = json.loads((self.folder / f"{stem}.seal.json").read_text(encoding="utf-8"))
+            if any(seal[n]["sha256"] != _digest(path[n]) for n in path):
+                return None
+            runs, history = read_table(path["runs"]), read_table(path["history"])
+            rows = seal["runs"]["rows"], seal["history"]["rows"]
+        except (OSError, ValueError, KeyError, TypeError, pd.errors.ParserError):
+            return None  # no seal, a damaged one, a file missing or unreadable
+        ids = runs["run_id"] if "run_id" in runs.columns else None
+        sound = (
+            ids is not None
+            and {*RUN_HEAD, "family"} <= set(runs.columns)
+            and (len(runs), len(history)) == rows
+            and ids.notna().all()
+            and ids.is_unique
+            and (runs["phase"] == phase).all()
+            and "run_id" in history.columns
+            and history["run_id"].isin(ids).all()
         )
-        return runs, history
+        return (runs, history) if sound else None
+
+    def _discard(self, stem: str) -> None:
+        self._frames.pop(stem, None)
+        for path in self.folder.glob(f"{stem}.*"):
+            if CHUNK_FILE.match(path.name) and not path.is_dir():
+                path.unlink(missing_ok=True)
+
+    def _chunks(self) -> list[tuple[str, pd.DataFrame, pd.DataFrame]]:
+        """Every valid chunk's (name, runs, history); invalid chunks are removed."""
+        chunks = []
+        for stem in self._stems():
+            if stem not in self._frames:
+                loaded = self._load(stem)
+                if loaded is None:
+                    self._discard(stem)
+                    continue
+                self._frames[stem] = loaded
+            chunks.append((stem, *self._frames[stem]))
+        return chunks
+
+    def _kept(self, phases: Sequence[Phase]) -> list[tuple[pd.DataFrame, pd.DataFrame]]:
+        """Per valid chunk, its rows that are planned runs of ``phases`` not seen in an earlier
+        chunk, and their history; a chunk whose rows disagree with the plan is removed."""
+        planned = {(phase.name, c.run_id): c for phase in phases for c in phase.configs}
+        seen: set[tuple[str, str]] = set()
+        kept = []
+        for stem, runs, history in self._chunks():
+            keys = list(zip(runs["phase"], runs["run_id"], strict=True))
+            mine = [key in planned and key not in seen for key in keys]
+            if not any(mine):
+                continue
+            chosen = [key for key, m in zip(keys, mine, strict=True) if m]
+            runs = runs[mine]
+            if not _agrees(runs, [planned[key] for key in chosen]):
+                self._discard(stem)
+                continue
+            seen.update(chosen)
+            kept.append((runs, history))
+        return kept
+
+    def read(self, phases: Sequence[Phase]) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """The finished runs of ``phases`` and their history, each planned run once, in plan
+        order (rows of other sweeps or phases left out, a run found in two chunks counted once;
+        the columns in the same order whichever chunks a resume had to rerun)."""
+        kept = self._kept(phases)
+        if not kept:
+            return pd.DataFrame(), pd.DataFrame()
+        plan = [c for phase in phases for c in phase.configs]
+        runs = pd.concat([r for r, _ in kept], ignore_index=True)
+        history = pd.concat([h[h["run_id"].isin(r["run_id"])] for r, h in kept], ignore_index=True)
+        return order_columns(order_by_plan(runs, plan), plan), order_by_plan(history, plan)
+
+    def done_ids(self, phase: Phase) -> set[str]:
+        return {run_id for runs, _ in self._kept([phase]) for run_id in runs["run_id"]}
+
+
+def _agrees(runs: pd.DataFrame, configs: Sequence[RunConfig]) -> bool:
+    """Whether each row records the planned run of its id (problem, optimizer, seed, steps)."""
+    for name in CHECKED_FIELDS:
+        planned = [getattr(c, name) for c in configs]
+        try:
+            if [type(v)(x) for v, x in zip(planned, runs[name], strict=True)] != planned:
+                return False
+        except (ValueError, TypeError):
+            return False
+    return True
 
 
 def check_folder(folder: Path, sweep: SweepConfig, resume: bool) -> None:
-    """A fresh sweep needs an empty folder; a resumed one the same sweep config."""
-    manifest = folder / MANIFEST_JSON
-    has_chunks = any((folder / CHUNKS).glob("*.runs.csv")) if (folder / CHUNKS).is_dir() else False
+    """A fresh sweep needs a folder without results; a resumed one provably the same sweep: a
+    sweep manifest recording this sweep's config sha256 (chunks alone prove nothing)."""
+    path = folder / MANIFEST_JSON
+    chunks = folder / CHUNKS
+    has_chunks = chunks.is_dir() and any(CHUNK_FILE.match(p.name) for p in chunks.iterdir())
     if not resume:
-        if has_chunks or manifest.exists():
+        if has_chunks or path.exists() or (folder / RUNS_CSV).exists():
             raise OptbenchError(
                 f"'{folder}' already holds results; pass --resume to finish that sweep, "
                 "or choose another --out"
             )
         return
-    if not manifest.exists() and not has_chunks:
-        raise OptbenchError(f"'{folder}' holds no sweep to resume (no manifest.json, no chunks)")
-    if manifest.exists():
-        recorded = json.loads(manifest.read_text()).get("config", {}).get("sha256")
-        if recorded and recorded != sweep.sha256:
-            raise OptbenchError(
-                f"'{folder}' holds a different sweep (config sha256 {recorded[:12]}…, this one "
-                f"{sweep.sha256[:12]}…); --resume needs the same sweep file and flags"
-            )
+    if not path.exists():
+        what = "only chunks" if has_chunks else "no sweep"
+        raise OptbenchError(
+            f"'{folder}' holds {what} and no manifest.json: nothing proves it is this sweep, "
+            "so --resume will not write into it"
+        )
+    config = read_manifest(folder).get("config")
+    kind = config.get("kind") if isinstance(config, dict) else None
+    if not isinstance(kind, str):
+        raise OptbenchError(f"'{path}' records no sweep config; --resume cannot check it")
+    if kind != "sweep":
+        raise OptbenchError(
+            f"'{folder}' holds the results of 'optbench {kind}', not a sweep; "
+            "--resume only finishes sweeps"
+        )
+    recorded = config.get("sha256")
+    if not isinstance(recorded, str) or not recorded:
+        raise OptbenchError(
+            f"'{path}' records no config sha256, so nothing proves it is this sweep; "
+            "--resume will not write into it"
+        )
+    if recorded != sweep.sha256:
+        raise OptbenchError(
+            f"'{folder}' holds a different sweep (config sha256 {recorded[:12]}…, this one "
+            f"{sweep.sha256[:12]}…); --resume needs the same sweep file and flags"
+        )
 
 
 def execute(
@@ -154,7 +287,7 @@ def execute(
 ) -> int:
     """Run the runs of ``phase`` not yet in ``store``, chunk by chunk, on ``executor`` (this
     process by default), writing each chunk as it finishes. Returns how many ran."""
-    done = store.done_ids()
+    done = store.done_ids(phase)
     missing = [c for c in phase.configs if c.run_id not in done]
     if progress:
         progress(len(phase.configs) - len(missing))

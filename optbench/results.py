@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
+import errno
 import json
 import os
 import platform
@@ -63,21 +64,139 @@ def prepare_folder(
     Without ``path`` a new ``<root>/<UTC time>-<label>/`` is made. ``must_be_new`` refuses a
     folder that already holds results: they are never overwritten or mixed with new ones.
     """
+    return _prepare(path, label, root, must_be_new)[0]
+
+
+def _prepare(
+    path: str | os.PathLike | None, label: str, root: str | os.PathLike, must_be_new: bool
+) -> tuple[Path, bool]:
+    """``prepare_folder``, and whether this call made the folder (only then may it remove it)."""
     if path is not None and not str(path).strip():
         raise OptbenchError("--out '' names no folder (give a folder, or leave --out out)")
-    folder = new_folder_path(label, root) if path is None else Path(path).expanduser()
-    if must_be_new and any((folder / name).exists() for name in (RUNS_CSV, MANIFEST_JSON)):
-        raise OptbenchError(
-            f"'{folder}' already holds results; choose another --out (or delete that folder)"
-        )
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        folder = new_folder_path(label, root) if path is None else Path(path).expanduser()
+    except RuntimeError as exc:  # '~nouser/x': no such user's home
+        raise OptbenchError(f"--out '{path}' names no folder ({exc})") from None
+    made = False
+    try:
+        if must_be_new:
+            _refuse_results(folder)
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            folder.mkdir()
+            made = True
+        except FileExistsError:
+            pass
         with tempfile.NamedTemporaryFile(dir=folder, prefix=".write-check-"):
             pass
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
         raise OptbenchError(f"cannot write to output folder '{folder}': {reason}") from None
-    return folder
+    return folder, made
+
+
+LOCK_FILE = ".optbench.lock"
+UNWRITABLE = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM}
+"""Errors of the disk, not of optbench: reported in one line, like any unwritable folder."""
+
+
+@contextlib.contextmanager
+def folder_lock(folder: Path) -> Iterator[None]:
+    """Hold ``folder`` for this process while it writes, so a second writer (a run, a sweep,
+    fresh or resumed) stops with one line instead of mixing or losing runs.
+
+    The lock is an ``flock`` on ``.optbench.lock`` (holding the pid, for the message): the
+    kernel drops it when its process dies, so a file left by a killed writer is taken over.
+    """
+    import fcntl
+
+    path = folder / LOCK_FILE
+    while True:
+        try:
+            handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            reason = exc.strerror or type(exc).__name__
+            raise OptbenchError(f"cannot lock output folder '{folder}': {reason}") from None
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                os.close(handle)
+                reason = exc.strerror or type(exc).__name__
+                raise OptbenchError(f"cannot lock output folder '{folder}': {reason}") from None
+            holder = os.read(handle, 32).decode(errors="replace").strip() or "?"
+            os.close(handle)
+            raise OptbenchError(
+                f"'{folder}' is being written by another optbench process (pid {holder}); "
+                "wait for it to finish, or choose another --out"
+            ) from None
+        try:
+            same = os.fstat(handle).st_ino == os.stat(path).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        os.close(handle)  # its holder removed the file while we opened it: take the new one
+    try:
+        os.ftruncate(handle, 0)
+        os.write(handle, f"{os.getpid()}\n".encode())
+        yield
+    finally:
+        path.unlink(missing_ok=True)  # before unlocking, so no one locks a removed file
+        os.close(handle)
+
+
+@contextlib.contextmanager
+def writing_folder(
+    path: str | os.PathLike | None,
+    label: str,
+    root: str | os.PathLike = "results",
+    must_be_new: bool = False,
+) -> Iterator[Path]:
+    """``prepare_folder``, locked while the block writes into it.
+
+    If the block fails before the folder holds a manifest (the mark of a sweep that can be
+    resumed, or of a finished run), what it wrote is removed: the folder it made, or the
+    run's CSVs in a folder that was there before, so a rerun with the same ``--out`` is never
+    refused by a half-written folder. A full or read-only disk is a one-line error.
+    """
+    folder, made = _prepare(path, label, root, must_be_new)
+    try:
+        with folder_lock(folder):
+            if must_be_new:
+                _refuse_results(folder)
+            try:
+                yield folder
+            except BaseException:
+                if not (folder / MANIFEST_JSON).exists():
+                    _remove_unfinished(folder, made, must_be_new)
+                raise
+    except OSError as exc:
+        if exc.errno not in UNWRITABLE:
+            raise
+        reason = exc.strerror or type(exc).__name__
+        raise OptbenchError(f"cannot write to output folder '{folder}': {reason}") from None
+    finally:
+        if made and folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()  # e.g. refused by the lock or the checks before anything was written
+
+
+def _refuse_results(folder: Path) -> None:
+    if any((folder / name).exists() for name in (RUNS_CSV, MANIFEST_JSON)):
+        raise OptbenchError(
+            f"'{folder}' already holds results; choose another --out (or delete that folder)"
+        )
+
+
+def _remove_unfinished(folder: Path, made: bool, run_files: bool) -> None:
+    """Undo a failed write: the whole folder if this call made it, else the run's CSVs."""
+    import shutil
+
+    if made:
+        shutil.rmtree(folder, ignore_errors=True)
+    elif run_files:
+        for name in (RUNS_CSV, HISTORY_CSV):
+            (folder / name).unlink(missing_ok=True)
 
 
 def _default_file_mode() -> int:
@@ -119,12 +238,14 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
 RUN_HEAD = ["run_id", "problem", "optimizer", "preset", "lr", "seed", "steps", "phase"]
 
 
-def order_columns(runs: pd.DataFrame) -> pd.DataFrame:
+def order_columns(runs: pd.DataFrame, plan: Sequence[RunConfig] = ()) -> pd.DataFrame:
     """The contract's column order: the run head, then ``hp_*`` columns in the order their first
-    value appears in the rows, then the rest; chunks read back in any order come out the same."""
+    value appears in the rows (within a row, in the order of its config's ``plan`` entry), then
+    the rest; chunks read back in any order (a resume reruns some late) come out the same."""
+    rank = {f"hp_{n}": i for i, n in enumerate(dict.fromkeys(n for c in plan for n, _ in c.hp))}
     head = [c for c in RUN_HEAD if c in runs.columns]
     hp = [c for c in runs.columns if c.startswith("hp_")]
-    hp.sort(key=lambda c: runs.index.get_loc(runs[c].first_valid_index()))
+    hp.sort(key=lambda c: (runs.index.get_loc(runs[c].first_valid_index()), rank.get(c, 0)))
     rest = [c for c in runs.columns if c not in head and c not in hp]
     return runs[head + hp + rest]
 
@@ -203,12 +324,24 @@ def write_manifest(folder: Path, data: dict) -> None:
     atomic_write_text(folder / MANIFEST_JSON, json.dumps(data, indent=2, default=str) + "\n")
 
 
+TEXT_COLUMNS = ("run_id", "problem", "optimizer", "preset", "phase", "family", "evaluated_on")
+"""Columns that hold names, read as text: about 0.7 % of run ids look like numbers
+(``1331020789e1``) and must not come back as floats."""
+
+
+def read_table(path: Path, **options: object) -> pd.DataFrame:
+    """A CSV this module wrote, with every id and name column as text (never a number)."""
+    import pandas as pd
+
+    return pd.read_csv(path, dtype=dict.fromkeys(TEXT_COLUMNS, str), **options)
+
+
 def read_csv_or_error(path: Path) -> pd.DataFrame:
     """``path`` as a frame; a missing or malformed file is a one-line error."""
     import pandas as pd
 
     try:
-        return pd.read_csv(path)
+        return read_table(path)
     except FileNotFoundError:
         raise OptbenchError(f"'{path}' is missing") from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
@@ -232,6 +365,11 @@ def read_manifest(folder: str | os.PathLike) -> dict:
     """The folder's manifest.json ({} when there is none); unreadable JSON is a one-line error."""
     path = Path(folder) / MANIFEST_JSON
     try:
-        return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+        data = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise OptbenchError(f"'{path}' is not valid JSON ({exc})") from None
+    except OSError as exc:
+        raise OptbenchError(f"cannot read '{path}': {exc.strerror or exc}") from None
+    if not isinstance(data, dict):
+        raise OptbenchError(f"'{path}' is not an optbench manifest (not a JSON object)")
+    return data

@@ -239,7 +239,7 @@ def draw_run_figures(
         path = folder / name
         if not path.is_file():
             return None
-        table = pd.read_csv(path)
+        table = pd.read_csv(path, dtype={"run_id": str})  # ids that look numeric stay text
         return table[table["run_id"].isin(runs["run_id"])] if "run_id" in table else table
 
     boundary, data = frame(BOUNDARY_CSV), frame(DATA_CSV)
