@@ -41,6 +41,7 @@ MODELS = ("mlp", "perceptron")
 TRUTH_TABLES = ("and", "or", "nand", "xor")
 GENERATED = ("spirals", "moons", "circles", "blobs")
 IDX_DATASETS = ("mnist", "fashion-mnist")
+IDX_TRAIN_ROWS, IDX_TEST_ROWS = 60000, 10000  # images in MNIST's (and Fashion-MNIST's) files
 DIGITS_ROWS = 1797  # images in the shipped digits set (optbench/data/digits.npz)
 
 
@@ -115,9 +116,18 @@ class NetworkSpec:
             return 4
         if self.dataset in IDX_DATASETS:
             limit = int(self.params.get("n", 0))
-            return min(limit, 60000) if limit > 0 else 60000
+            return min(limit, IDX_TRAIN_ROWS) if limit > 0 else IDX_TRAIN_ROWS
         n = DIGITS_ROWS if self.dataset == "digits" else int(self.params["n"])
         return n - held_out_rows(n, self.params["test_fraction"])
+
+    def data_rows(self) -> int:
+        """Rows of the whole data set, training and test, known without loading it (the memory
+        check sizes a data set from its parameters before anything is made)."""
+        if self.is_truth_table:
+            return 8  # the four rows, tested on themselves
+        if self.dataset in IDX_DATASETS:
+            return self.train_size() + IDX_TEST_ROWS
+        return DIGITS_ROWS if self.dataset == "digits" else int(self.params["n"])
 
     def gap(self, loss: float) -> float:
         return math.nan
