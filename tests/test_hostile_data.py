@@ -4,9 +4,10 @@ where they are registered; each refusal one line, never a traceback."""
 
 from __future__ import annotations
 
-import os
+import struct
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -54,3 +55,54 @@ def test_tuned_reruns_count_in_the_memory_check(tmp_path, monkeypatch):
     assert not (tmp_path / "a").exists()
     result = optbench.sweep(out=tmp_path / "b", plots=False, final_seeds=2, **settings)
     assert (result.runs["phase"] == "final").sum() == 2
+
+
+# ---------------------------------------------------------------- items 7 and 11: data sets
+
+IDX_CODES = {np.dtype(np.uint8): 0x08, np.dtype(">f4"): 0x0D}
+
+
+def write_idx(path: Path, array: np.ndarray) -> None:
+    header = bytes([0, 0, IDX_CODES[array.dtype], array.ndim])
+    path.write_bytes(header + struct.pack(f">{array.ndim}I", *array.shape) + array.tobytes())
+
+
+def idx_folder(folder: Path, train_labels=None, train_images=None) -> Path:
+    """Four small MNIST-like IDX files; ``train_labels`` / ``train_images`` replace the
+    training ones."""
+    folder.mkdir(parents=True, exist_ok=True)
+    labels = np.arange(40, dtype=np.uint8) % 4
+    images = np.arange(40 * 784, dtype=np.uint8).reshape(40, 28, 28)
+    parts = {
+        "train-images-idx3-ubyte": images if train_images is None else train_images,
+        "train-labels-idx1-ubyte": labels if train_labels is None else train_labels,
+        "t10k-images-idx3-ubyte": images[:10],
+        "t10k-labels-idx1-ubyte": labels[:10],
+    }
+    for name, array in parts.items():
+        write_idx(folder / name, array)
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("labels", "images", "fragment"),
+    [
+        (np.full(40, np.nan, dtype=">f4"), None, "label nan is not a class"),
+        (np.where(np.arange(40) == 7, 200, np.arange(40) % 4).astype(np.uint8), None,
+         "label 200 is not a class"),
+        (np.zeros(0, dtype=np.uint8), np.zeros((0, 28, 28), dtype=np.uint8), "hold no images"),
+        (None, np.zeros((40, 20, 20), dtype=np.uint8), "are 20×20; mnist images are 28×28"),
+        (np.zeros(30, dtype=np.uint8), None, "do not match"),
+        (np.zeros(40, dtype=np.uint8), None, "holds one class (0)"),
+    ],
+)  # fmt: skip
+def test_hostile_idx_files_are_one_line_errors(tmp_path, labels, images, fragment):
+    folder = idx_folder(tmp_path / "idx", labels, images)
+    line = one_line_error("run", "-p", "mnist", "-o", "sgd", "--epochs", "1",
+                          "--data-dir", str(folder), "--out", str(tmp_path / "out"))  # fmt: skip
+    assert fragment in line
+
+
+def test_a_training_set_of_one_class_is_refused():
+    with pytest.raises(optbench.OptbenchError, match="one class"):
+        optbench.run("sgd", "spirals:n=10:test_fraction=0.9", epochs=2, save=False)
