@@ -4,7 +4,9 @@ where they are registered; each refusal one line, never a traceback."""
 
 from __future__ import annotations
 
+import socket
 import struct
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -106,3 +108,40 @@ def test_hostile_idx_files_are_one_line_errors(tmp_path, labels, images, fragmen
 def test_a_training_set_of_one_class_is_refused():
     with pytest.raises(optbench.OptbenchError, match="one class"):
         optbench.run("sgd", "spirals:n=10:test_fraction=0.9", epochs=2, save=False)
+
+
+@pytest.fixture
+def garbage_server():
+    """A server on 127.0.0.1 that answers every request with a line that is not HTTP."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(10)
+
+    def serve():
+        while True:
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                return
+            with connection:
+                connection.recv(4096)
+                connection.sendall(b"SPAM SPAM SPAM\r\n\r\n")
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}/"
+    listener.close()
+
+
+def test_a_server_sending_a_garbage_status_line_is_one_line(garbage_server, tmp_path, monkeypatch):
+    monkeypatch.setenv("OPTBENCH_CACHE_DIR", str(tmp_path / "cache"))
+    line = one_line_error("data", "fetch", "mnist", "--url", garbage_server)
+    assert "could not download" in line and "BadStatusLine" in line
+    assert not list((tmp_path / "cache").rglob("*.gz"))  # nothing kept
+
+
+def test_a_scheduler_that_is_not_an_address_is_one_line(tmp_path):
+    pytest.importorskip("distributed")
+    line = one_line_error("sweep", "-p", "bowl", "-o", "sgd", "--steps", "5", "--executor",
+                          "dask", "--scheduler", "notaurl", "--out", str(tmp_path / "out"))  # fmt: skip
+    assert "--scheduler 'notaurl' is not a Dask scheduler address" in line
+    assert not (tmp_path / "out").exists()
