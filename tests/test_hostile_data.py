@@ -141,7 +141,8 @@ def test_a_server_sending_a_garbage_status_line_is_one_line(garbage_server, tmp_
 
 def test_a_scheduler_that_is_not_an_address_is_one_line(tmp_path):
     pytest.importorskip("distributed")
-    line = one_line_error("sweep", "-p", "bowl", "-o", "sgd", "--steps", "5", "--executor",
-                          "dask", "--scheduler", "notaurl", "--out", str(tmp_path / "out"))  # fmt: skip
+    args = ["--steps", "5", "--executor", "dask", "--scheduler", "notaurl"]
+    line = one_line_error("sweep", "-p", "bowl", "-o", "sgd", *args,
+                          "--out", str(tmp_path / "out"))  # fmt: skip
     assert "--scheduler 'notaurl' is not a Dask scheduler address" in line
     assert not (tmp_path / "out").exists()
