@@ -10,12 +10,15 @@ import threading
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 
 import optbench
 import optbench.chunks as chunks
 from optbench.cli import cli
+
+COMMITTED_BASELINE = Path(__file__).parents[1] / "benchmarks" / "baselines" / "smoke.csv"
 
 
 def one_line_error(*args: str) -> str:
@@ -146,3 +149,25 @@ def test_a_scheduler_that_is_not_an_address_is_one_line(tmp_path):
                           "--out", str(tmp_path / "out"))  # fmt: skip
     assert "--scheduler 'notaurl' is not a Dask scheduler address" in line
     assert not (tmp_path / "out").exists()
+
+
+# ---------------------------------------------------------------- item 7: baselines
+
+
+@pytest.mark.parametrize(
+    ("column", "text", "fragment"),
+    [
+        ("final_gap", "tiny", "row 2: final_gap = 'tiny' is not a number"),
+        ("lr", "fast", "row 2: lr = 'fast' is not a number"),
+        ("diverged", "maybe", "row 2: diverged = 'maybe' is not true or false"),
+    ],
+)
+def test_a_baseline_with_text_in_a_metric_is_one_line(tmp_path, column, text, fragment):
+    frame = pd.read_csv(COMMITTED_BASELINE)
+    frame[column] = frame[column].astype(object)
+    frame.loc[0, column] = text
+    frame.to_csv(tmp_path / "smoke.csv", index=False)
+    scope = ["-o", "sgd", "--preset", "torch", "--out", str(tmp_path / "out")]
+    line = one_line_error("bench", "--suite", "smoke", "--baseline", str(tmp_path / "smoke.csv"),
+                          *scope)  # fmt: skip
+    assert fragment in line
