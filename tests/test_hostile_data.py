@@ -171,3 +171,53 @@ def test_a_baseline_with_text_in_a_metric_is_one_line(tmp_path, column, text, fr
     line = one_line_error("bench", "--suite", "smoke", "--baseline", str(tmp_path / "smoke.csv"),
                           *scope)  # fmt: skip
     assert fragment in line
+
+
+# ---------------------------------------------------------------- item 11: names and imports
+
+
+@pytest.fixture
+def clean_registry():
+    from optbench.optimizers import registry
+
+    before = dict(registry.all_optimizers())
+    yield
+    registry._REGISTRY.clear()
+    registry._REGISTRY.update(before)
+
+
+@pytest.mark.parametrize("name", ["a,b", "", "adam.v2", "-x", "two words", 3])
+def test_optimizer_names_that_cannot_be_typed_are_refused(clean_registry, name):
+    with pytest.raises(optbench.OptbenchError, match="letters, digits, _ and -"):
+
+        @optbench.register_optimizer(name, {"lr": 0.1})
+        def update(theta, grad, state, hp, t):
+            theta -= hp[0] * grad
+
+    assert name not in optbench.optimizers.all_optimizers()
+
+
+def test_a_good_name_with_a_dash_is_registered(clean_registry):
+    @optbench.register_optimizer("my-sgd_2", {"lr": 0.1})
+    def update(theta, grad, state, hp, t):
+        theta -= hp[0] * grad
+
+    assert "my-sgd_2" in optbench.optimizers.all_optimizers()
+
+
+@pytest.mark.parametrize(
+    ("source", "fragment"),
+    [
+        ("import sys\nsys.exit(3)\n", "called sys.exit(3)"),
+        ("import optbench\n@optbench.register_optimizer('a,b', {'lr': 0.1})\n"
+         "def f(theta, grad, state, hp, t):\n    pass\n", "optimizer name 'a,b'"),
+    ],
+)  # fmt: skip
+def test_an_imported_module_that_exits_or_misnames_is_one_line(
+    clean_registry, tmp_path, source, fragment
+):
+    module = tmp_path / "user_module.py"
+    module.write_text(source)
+    line = one_line_error("bench", "--suite", "smoke", "--import", str(module), "-o", "sgd",
+                          "--out", str(tmp_path / "out"))  # fmt: skip
+    assert f"--import {module}" in line and fragment in line
