@@ -17,6 +17,7 @@ from click.testing import CliRunner
 import optbench
 import optbench.chunks as chunks
 from optbench.cli import cli
+from optbench.config import SweepConfig
 
 COMMITTED_BASELINE = Path(__file__).parents[1] / "benchmarks" / "baselines" / "smoke.csv"
 
@@ -221,3 +222,23 @@ def test_an_imported_module_that_exits_or_misnames_is_one_line(
     line = one_line_error("bench", "--suite", "smoke", "--import", str(module), "-o", "sgd",
                           "--out", str(tmp_path / "out"))  # fmt: skip
     assert f"--import {module}" in line and fragment in line
+
+
+# ---------------------------------------------------------------- item 11: seeds near 2^63
+
+TOP = 2**63 - 1  # the largest seed: an int64 in the engine
+
+
+def test_seeds_up_to_the_bound_are_taken_and_past_it_refused_naming_it():
+    result = optbench.run("sgd", "bowl", seed=[TOP - 1, TOP], steps=3, save=False)
+    assert list(result.runs["seed"]) == [TOP - 1, TOP]
+    plan = SweepConfig.from_raw({"problems": "xor", "optimizers": "sgd", "seeds": [TOP - 1, TOP]})
+    assert plan.seeds == (TOP - 1, TOP)
+    line = one_line_error("run", "-p", "bowl", "--seed", str(TOP + 1))
+    assert f"seeds={TOP + 1} must be <= {TOP:,}" in line
+
+
+def test_fresh_seeds_counted_past_the_bound_name_it():
+    line = one_line_error("sweep", "-p", "bowl", "-o", "sgd", "--lr", "0.1,0.2", "--tune", "lr",
+                          "--seeds", f"{TOP - 1},{TOP}", "--dry-run")  # fmt: skip
+    assert "final_seeds" in line and f"past the largest seed {TOP:,}" in line
