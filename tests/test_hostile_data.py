@@ -242,3 +242,23 @@ def test_fresh_seeds_counted_past_the_bound_name_it():
     line = one_line_error("sweep", "-p", "bowl", "-o", "sgd", "--lr", "0.1,0.2", "--tune", "lr",
                           "--seeds", f"{TOP - 1},{TOP}", "--dry-run")  # fmt: skip
     assert "final_seeds" in line and f"past the largest seed {TOP:,}" in line
+
+
+@pytest.mark.parametrize(
+    ("given", "label"),
+    [
+        ("spirals:data_seed=1234567:n=20", "spirals:n=20:data_seed=1234567"),
+        ("rosenbrock:b=100.123456789", "rosenbrock:b=100.123456789"),
+        ("spirals:noise=0.3:n=1000000", "spirals:n=1e+06:noise=0.3"),  # exact: as before
+    ],
+)
+def test_a_problem_label_reads_back_as_the_very_parameters(given, label):
+    from optbench.problems import get_problem
+
+    spec = get_problem(given)
+    assert spec.label == label and get_problem(spec.label).params == spec.params
+
+
+def test_a_data_seed_past_exact_floats_is_refused_naming_the_bound():
+    line = one_line_error("run", "-p", "spirals:data_seed=9007199254740993", "--epochs", "1")
+    assert "data_seed" in line and "2^53 - 1" in line

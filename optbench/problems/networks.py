@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from optbench.columns import ACCURACY_TARGETS, accuracy_column  # noqa: F401 (re-exported)
+from optbench.problems.labels import param_text
 
 ACTIVATIONS = {"sigmoid": 0, "tanh": 1, "relu": 2, "leaky_relu": 3}
 """Hidden-layer activations → kernel code (leaky_relu has slope 0.01 below zero)."""
@@ -86,9 +87,9 @@ class NetworkSpec:
             ),
             "noise": (lambda v, name: v >= 0, "must be >= 0"),
             "test_fraction": (lambda v, name: 0 < v < 1, "must be between 0 and 1, both excluded"),
-            "data_seed": (
-                lambda v, name: v.is_integer() and 0 <= v < 2**63,
-                "must be a whole number >= 0",
+            "data_seed": (  # a parameter is a float: whole numbers are exact up to 2^53
+                lambda v, name: v.is_integer() and 0 <= v < 2**53,
+                "must be a whole number from 0 to 2^53 - 1 = 9,007,199,254,740,991",
             ),
         }
     )
@@ -98,7 +99,7 @@ class NetworkSpec:
     def label(self) -> str:
         """The name with any non-default parameters, as typed: ``spirals:noise=0.3``."""
         base = NETWORKS[self.name].params
-        changed = [f"{k}={v:g}" for k, v in self.params.items() if base.get(k) != v]
+        changed = [f"{k}={param_text(v)}" for k, v in self.params.items() if base.get(k) != v]
         return ":".join([self.name, *changed])
 
     @property
