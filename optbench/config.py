@@ -172,8 +172,16 @@ MAX_AXIS = 1_000_000
 MAX_RUNS = 1_000_000
 """Runs one sweep may plan: counted before any is made, so a huge grid fails in a moment."""
 
-LARGEST = {"steps": 10**9, "record_every": 10**9, "seeds": 2**63 - 1, "final_seeds": 2**63 - 1}
-"""Upper bounds of whole-number settings (a seed is an int64 inside the engine)."""
+LARGEST = {
+    "steps": 10**9,
+    "record_every": 10**9,
+    "epochs": 10**9,
+    "batch_size": 10**9,
+    "seeds": 2**63 - 1,
+    "final_seeds": 2**63 - 1,
+}
+"""Upper bounds of whole-number settings: a seed is an int64 inside the engine, and so are a
+network's steps (epochs × batches of up to 60,000 rows stay far below 2^63)."""
 
 
 def _whole(key: str, value: object, where: Where, minimum: int = 1) -> int:
@@ -182,11 +190,12 @@ def _whole(key: str, value: object, where: Where, minimum: int = 1) -> int:
     number = _integer(value)
     if number is None:
         raise OptbenchError(f"{where(key)}{key}={value!r} must be a whole number")
+    shown = value.strip() if isinstance(value, str) else number  # as typed: 1e30, not 10…656
     if number < minimum:
-        raise OptbenchError(f"{where(key)}{key}={number} must be >= {minimum}")
+        raise OptbenchError(f"{where(key)}{key}={shown} must be >= {minimum}")
     largest = LARGEST.get(key)
     if largest is not None and number > largest:
-        raise OptbenchError(f"{where(key)}{key}={number} must be <= {largest:,}")
+        raise OptbenchError(f"{where(key)}{key}={shown} must be <= {largest:,}")
     return number
 
 
