@@ -71,7 +71,7 @@ def memory_parts(
 SHRINK = {
     "histories": "fewer --epochs, or a larger --record-every",
     "parameters": "smaller --hidden layers, a smaller --batch-size or fewer runs",
-    "data sets": "a smaller data set (e.g. spirals:n=1000)",
+    "data sets": "a smaller data set: a smaller n, as in {label}:n=1000",
 }
 
 
@@ -161,12 +161,16 @@ class NetworkFamily(Family):
         (largest, size), *others = sorted(
             memory_parts(configs, counts).items(), key=lambda item: -item[1]
         )
+        from optbench.problems import get_problem
+
         runs = sum(counts) if counts else len(configs)
         rest = ", ".join(f"{name} ~{other / 2**30:.1f}" for name, other in others)
+        problems = dict.fromkeys(c.problem for c in configs)
+        biggest = max(map(get_problem, problems), key=lambda spec: spec.data_rows())
         return (
             f"{runs:,} network run(s) would need ~{need / 2**30:.1f} GiB but "
             f"~{have / 2**30:.1f} GiB is free; the {largest} take ~{size / 2**30:.1f} GiB "
-            f"({rest} GiB): use {SHRINK[largest]}"
+            f"({rest} GiB): use {SHRINK[largest].format(label=biggest.name)}"
         )
 
 
