@@ -296,11 +296,11 @@ def load_dataset(spec, data_dir: str | os.PathLike | None = None) -> Dataset:
             per_feature = True
         x_train, labels_train, x_test, labels_test = _split(x, labels, p["test_fraction"], seed)
     present = np.unique(labels_train)
-    if present.size < 2:
+    if present.size < 2:  # a classifier's loss means nothing on one class (cross-entropy < 0)
+        hint = " (more rows, or a smaller test_fraction)" if "test_fraction" in p else ""
         raise OptbenchError(
             f"{spec.label}: the training set holds one class ({present[0]}) in "
-            f"{labels_train.size} row(s); a classifier needs at least two (more rows, or a "
-            "smaller test_fraction)"
+            f"{labels_train.size} row(s); a classifier needs at least two{hint}"
         )
     x_train, x_test, mean, std = _standardise(x_train, x_test, per_feature)
     classes = int(max(labels_train.max(), labels_test.max())) + 1
