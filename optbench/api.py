@@ -228,7 +228,7 @@ def sweep(
     data_dir = execution.get("data_dir")
     grid = plan.expand()
     seeds = [*plan.seeds, *plan.final_seeds]
-    check_memory_fits(grid)
+    check_memory_fits(grid, plan)  # the tuned reruns count too
     if executor == "local":
         _set_workers(workers)
     if resume and (out is None or not _is_folder(out)):

@@ -66,15 +66,30 @@ def available_memory() -> int:
         return 8 * 2**30
 
 
-def check_memory_fits(configs: Sequence[RunConfig]) -> None:
+def check_memory_fits(configs: Sequence[RunConfig], plan: SweepConfig | None = None) -> None:
     """Refuse, before computing, work whose memory would not fit; each family estimates its own
-    runs (and says what to shrink)."""
+    runs from counts (and says what to shrink). With the sweep's ``plan``, the tuned reruns
+    count too: one config per cell of ``configs`` stands for its ``len(plan.final_seeds)``
+    reruns (they differ from it only in the seed), so they are counted without being made."""
     have = available_memory() * MEMORY_SHARE
+    reruns = len(plan.final_seeds) if plan is not None else 0
     for group in by_family(configs):
+        counts = [1] * len(group)
+        if reruns:
+            cells = {_cell_of(c): c for c in reversed(group)}  # the first run of each cell
+            group = [*group, *cells.values()]
+            counts += [reruns] * len(cells)
         family = family_of(group)
-        need = family.memory_bytes(group)
+        need = family.memory_bytes(group, counts)
         if need > have:
-            raise OptbenchError(family.too_big(group, need, have))
+            raise OptbenchError(family.too_big(group, need, have, counts))
+
+
+def _cell_of(config: RunConfig) -> tuple:
+    """What a tuned rerun keeps of its grid run: everything but the hyperparameters and seed."""
+    return tuple(
+        getattr(config, name) for name in config.__dataclass_fields__ if name not in ("hp", "seed")
+    )
 
 
 def by_family(configs: Sequence[RunConfig]) -> list[list[RunConfig]]:

@@ -15,6 +15,7 @@ import hashlib
 import itertools
 import json
 import math
+import operator
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
@@ -171,25 +172,51 @@ MAX_AXIS = 1_000_000
 MAX_RUNS = 1_000_000
 """Runs one sweep may plan: counted before any is made, so a huge grid fails in a moment."""
 
-LARGEST = {"steps": 10**9, "record_every": 10**9, "seeds": 2**63 - 1, "final_seeds": 2**63 - 1}
-"""Upper bounds of whole-number settings (a seed is an int64 inside the engine)."""
+LARGEST = {
+    "steps": 10**9,
+    "record_every": 10**9,
+    "epochs": 10**9,
+    "batch_size": 10**9,
+    "seeds": 2**63 - 1,
+    "final_seeds": 2**63 - 1,
+}
+"""Upper bounds of whole-number settings: a seed is an int64 inside the engine, and so are a
+network's steps (epochs × batches of up to 60,000 rows stay far below 2^63)."""
 
 
 def _whole(key: str, value: object, where: Where, minimum: int = 1) -> int:
     """A whole number >= ``minimum`` (and <= ``LARGEST[key]``) from an int, an integral float
-    or a numeric string."""
+    or a numeric string, compared exactly (a float would round 2^63 − 2 up past the bound)."""
+    number = _integer(value)
+    if number is None:
+        raise OptbenchError(f"{where(key)}{key}={value!r} must be a whole number")
+    shown = value.strip() if isinstance(value, str) else number  # as typed: 1e30, not 10…656
+    if number < minimum:
+        raise OptbenchError(f"{where(key)}{key}={shown} must be >= {minimum}")
+    largest = LARGEST.get(key)
+    if largest is not None and number > largest:
+        raise OptbenchError(f"{where(key)}{key}={shown} must be <= {largest:,}")
+    return number
+
+
+def _integer(value: object) -> int | None:
+    """``value`` as an exact int (ints, numpy ints, ``"12"``, ``12.0``, ``"1e3"``), or None."""
+    if isinstance(value, bool):
+        return None
+    try:
+        return operator.index(value)  # type: ignore[arg-type]
+    except TypeError:
+        pass
+    if isinstance(value, str):
+        try:
+            return int(value.strip())
+        except ValueError:
+            pass
     try:
         number = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
-        number = math.nan
-    if isinstance(value, bool) or not number.is_integer():
-        raise OptbenchError(f"{where(key)}{key}={value!r} must be a whole number")
-    if number < minimum:
-        raise OptbenchError(f"{where(key)}{key}={int(number)} must be >= {minimum}")
-    largest = LARGEST.get(key)
-    if largest is not None and number > largest:
-        raise OptbenchError(f"{where(key)}{key}={value} must be <= {largest:,}")
-    return int(value) if isinstance(value, int) else int(number)
+        return None
+    return int(number) if number.is_integer() else None
 
 
 def _seeds(key: str, value: object, where: Where, after: int = 0) -> tuple[int, ...]:
@@ -203,6 +230,11 @@ def _seeds(key: str, value: object, where: Where, after: int = 0) -> tuple[int, 
     count = _whole(key, value, where)
     if count > 1_000_000:
         raise OptbenchError(f"{where(key)}{key}={count} seeds: at most 1,000,000 per sweep")
+    if after + count - 1 > LARGEST[key]:  # counted on from the largest tuning seed
+        raise OptbenchError(
+            f"{where(key)}{key}={count} seeds from {after} would reach {after + count - 1}, past "
+            f"the largest seed {LARGEST[key]:,}; use smaller seeds or list the {key}"
+        )
     return tuple(range(after, after + count))
 
 

@@ -214,11 +214,38 @@ def load_idx_dataset(name: str, data_dir: str | os.PathLike | None):
         found[key] = read_idx(path)
     x_train, y_train, x_test, y_test = (found[k] for k in stems)
     for images, labels, part in ((x_train, y_train, "train"), (x_test, y_test, "test")):
-        if images.ndim != 3 or labels.ndim != 1 or images.shape[0] != labels.shape[0]:
-            raise OptbenchError(
-                f"{name}: {part} images {images.shape} and labels {labels.shape} do not match"
-            )
+        _check_idx(name, part, images, labels)
     return x_train, y_train, x_test, y_test
+
+
+def _check_idx(name: str, part: str, images: np.ndarray, labels: np.ndarray) -> None:
+    """Refuse IDX files the problem cannot learn from, before anything is trained: the
+    problem's layer sizes (and the memory check) follow its spec, so images must have its
+    pixels and labels must be its classes (a gap or a stray label is refused, not remapped)."""
+    from optbench.problems.networks import NETWORKS
+
+    spec = NETWORKS[name]
+    side = round(spec.features**0.5)
+    if images.ndim != 3 or labels.ndim != 1 or images.shape[0] != labels.shape[0]:
+        raise OptbenchError(
+            f"{name}: {part} images {images.shape} and labels {labels.shape} do not match"
+        )
+    if images.shape[0] == 0:
+        raise OptbenchError(f"{name}: the {part} files hold no images")
+    if images.shape[1] * images.shape[2] != spec.features:
+        raise OptbenchError(
+            f"{name}: {part} images are {images.shape[1]}×{images.shape[2]}; "
+            f"{name} images are {side}×{side}"
+        )
+    if images.dtype.kind == "f" and not np.isfinite(images).all():
+        raise OptbenchError(f"{name}: {part} images hold NaN or infinite pixels")
+    whole = labels.dtype.kind in "iu" or (np.isfinite(labels).all() and (labels % 1 == 0).all())
+    if not whole or labels.min() < 0 or labels.max() >= spec.classes:
+        bad = labels[~np.isin(labels, np.arange(spec.classes))][0].item()
+        raise OptbenchError(
+            f"{name}: {part} label {bad!r} is not a class; {name} labels are the whole numbers "
+            f"0…{spec.classes - 1} (labels are refused, not remapped)"
+        )
 
 
 # ---------------------------------------------------------------- one entry point
@@ -268,6 +295,13 @@ def load_dataset(spec, data_dir: str | os.PathLike | None = None) -> Dataset:
             x, labels = generate(spec.dataset, int(p["n"]), float(p["noise"]), seed)
             per_feature = True
         x_train, labels_train, x_test, labels_test = _split(x, labels, p["test_fraction"], seed)
+    present = np.unique(labels_train)
+    if present.size < 2:  # a classifier's loss means nothing on one class (cross-entropy < 0)
+        hint = " (more rows, or a smaller test_fraction)" if "test_fraction" in p else ""
+        raise OptbenchError(
+            f"{spec.label}: the training set holds one class ({present[0]}) in "
+            f"{labels_train.size} row(s); a classifier needs at least two{hint}"
+        )
     x_train, x_test, mean, std = _standardise(x_train, x_test, per_feature)
     classes = int(max(labels_train.max(), labels_test.max())) + 1
     return Dataset(

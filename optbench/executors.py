@@ -87,6 +87,12 @@ class DaskExecutor:
         if scheduler:
             try:
                 self.client = Client(scheduler, timeout=timeout)
+            except (ValueError, TypeError, KeyError) as exc:  # dask's parse of the address
+                why = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                raise OptbenchError(
+                    f"--scheduler {scheduler!r} is not a Dask scheduler address like "
+                    f"tcp://HOST:8786 ({why})"
+                ) from None
             except (OSError, TimeoutError) as exc:
                 raise OptbenchError(
                     f"cannot reach the Dask scheduler at {scheduler} within {timeout:g} s "

@@ -11,6 +11,7 @@ mirror — or, in the tests, a local HTTP server on 127.0.0.1.
 from __future__ import annotations
 
 import hashlib
+import http.client
 import os
 import tempfile
 import urllib.error
@@ -147,8 +148,9 @@ def _download(url: str, target: Path, sha256: str, timeout: float) -> None:
                     for block in iter(lambda: response.read(1 << 20), b""):
                         digest.update(block)
                         out.write(block)
-            except (urllib.error.URLError, OSError, ValueError) as exc:
-                reason = getattr(exc, "reason", None) or exc
+            except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as exc:
+                # HTTPException: a server that does not speak HTTP (e.g. a garbage status line)
+                reason = getattr(exc, "reason", None) or f"{type(exc).__name__}: {exc}"
                 raise OptbenchError(f"could not download {url}: {reason}") from None
         if digest.hexdigest() != sha256:
             raise OptbenchError(

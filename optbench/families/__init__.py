@@ -121,11 +121,21 @@ class Family(ABC):
         return []
 
     @abstractmethod
-    def memory_bytes(self, configs: Sequence[RunConfig]) -> int:
-        """An upper estimate of the memory running and keeping ``configs`` takes."""
+    def memory_bytes(
+        self, configs: Sequence[RunConfig], counts: Sequence[int] | None = None
+    ) -> int:
+        """An upper estimate of the memory running and keeping ``configs`` takes, from counts
+        alone (nothing allocated, no data loaded). ``counts[i]``: how many runs ``configs[i]``
+        stands for (runs differing only in their seed need the same memory), 1 each if None."""
 
     @abstractmethod
-    def too_big(self, configs: Sequence[RunConfig], need: int, have: float) -> str:
+    def too_big(
+        self,
+        configs: Sequence[RunConfig],
+        need: int,
+        have: float,
+        counts: Sequence[int] | None = None,
+    ) -> str:
         """The error when ``memory_bytes`` exceeds what is free, saying what to shrink."""
 
     def __repr__(self) -> str:

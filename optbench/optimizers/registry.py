@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -194,8 +195,23 @@ def on_first_lookup(loader: Callable[[], None]) -> None:
     _LOADERS.append(loader)
 
 
+NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]*")
+"""An optimizer name: letters, digits, ``_`` and ``-`` (not first). A comma would split it in
+``-o a,b``, a dot would read as ``--hp name.beta1``, a leading dash as a flag."""
+
+
+def check_name(name: object) -> str:
+    """``name`` if it can be typed as an optimizer name everywhere, else a one-line error."""
+    if not isinstance(name, str) or not NAME.fullmatch(name):
+        raise OptbenchError(
+            f"optimizer name {name!r}: use letters, digits, _ and - (not first), e.g. 'my_adam'"
+        )
+    return name
+
+
 def register(spec: OptimizerSpec, *, replace: bool = False) -> OptimizerSpec:
     """Add ``spec`` to the registry (refusing to shadow an existing name unless ``replace``)."""
+    check_name(spec.name)
     if spec.name in _REGISTRY and not replace:
         raise OptbenchError(f"an optimizer named '{spec.name}' is already registered")
     _REGISTRY[spec.name] = spec
@@ -261,6 +277,7 @@ def register_optimizer(
     ...     for i in range(theta.size):
     ...         theta[i] -= hp[0] * np.sign(grad[i])
     """
+    check_name(name)  # at the call, before any function is decorated
     checks = {"lr": "positive", **(checks or {})}
     for key, check in checks.items():
         if check not in CHECKS:

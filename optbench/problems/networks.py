@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from optbench.columns import ACCURACY_TARGETS, accuracy_column  # noqa: F401 (re-exported)
+from optbench.problems.labels import param_text
 
 ACTIVATIONS = {"sigmoid": 0, "tanh": 1, "relu": 2, "leaky_relu": 3}
 """Hidden-layer activations → kernel code (leaky_relu has slope 0.01 below zero)."""
@@ -41,6 +42,7 @@ MODELS = ("mlp", "perceptron")
 TRUTH_TABLES = ("and", "or", "nand", "xor")
 GENERATED = ("spirals", "moons", "circles", "blobs")
 IDX_DATASETS = ("mnist", "fashion-mnist")
+IDX_TRAIN_ROWS, IDX_TEST_ROWS = 60000, 10000  # images in MNIST's (and Fashion-MNIST's) files
 DIGITS_ROWS = 1797  # images in the shipped digits set (optbench/data/digits.npz)
 
 
@@ -85,9 +87,9 @@ class NetworkSpec:
             ),
             "noise": (lambda v, name: v >= 0, "must be >= 0"),
             "test_fraction": (lambda v, name: 0 < v < 1, "must be between 0 and 1, both excluded"),
-            "data_seed": (
-                lambda v, name: v.is_integer() and 0 <= v < 2**63,
-                "must be a whole number >= 0",
+            "data_seed": (  # a parameter is a float: whole numbers are exact up to 2^53
+                lambda v, name: v.is_integer() and 0 <= v < 2**53,
+                "must be a whole number from 0 to 2^53 - 1 = 9,007,199,254,740,991",
             ),
         }
     )
@@ -97,7 +99,7 @@ class NetworkSpec:
     def label(self) -> str:
         """The name with any non-default parameters, as typed: ``spirals:noise=0.3``."""
         base = NETWORKS[self.name].params
-        changed = [f"{k}={v:g}" for k, v in self.params.items() if base.get(k) != v]
+        changed = [f"{k}={param_text(v)}" for k, v in self.params.items() if base.get(k) != v]
         return ":".join([self.name, *changed])
 
     @property
@@ -115,9 +117,18 @@ class NetworkSpec:
             return 4
         if self.dataset in IDX_DATASETS:
             limit = int(self.params.get("n", 0))
-            return min(limit, 60000) if limit > 0 else 60000
+            return min(limit, IDX_TRAIN_ROWS) if limit > 0 else IDX_TRAIN_ROWS
         n = DIGITS_ROWS if self.dataset == "digits" else int(self.params["n"])
         return n - held_out_rows(n, self.params["test_fraction"])
+
+    def data_rows(self) -> int:
+        """Rows of the whole data set, training and test, known without loading it (the memory
+        check sizes a data set from its parameters before anything is made)."""
+        if self.is_truth_table:
+            return 8  # the four rows, tested on themselves
+        if self.dataset in IDX_DATASETS:
+            return self.train_size() + IDX_TEST_ROWS
+        return DIGITS_ROWS if self.dataset == "digits" else int(self.params["n"])
 
     def gap(self, loss: float) -> float:
         return math.nan

@@ -12,6 +12,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from optbench.problems.labels import param_text
+
 Point = tuple[float, float]
 
 _ST = -2.903534027771178  # Styblinski–Tang minimiser, per coordinate
@@ -53,7 +55,7 @@ class SurfaceSpec:
     def label(self) -> str:
         """The name with any non-default parameters, as typed: ``rosenbrock:b=1``."""
         base = SURFACES[self.name].params
-        changed = [f"{k}={v:g}" for k, v in self.params.items() if base.get(k) != v]
+        changed = [f"{k}={param_text(v)}" for k, v in self.params.items() if base.get(k) != v]
         return ":".join([self.name, *changed])
 
     def distance_to_nearest_minimum(self, x: float, y: float) -> float:

@@ -63,19 +63,24 @@ def import_modules(names: Sequence[str]) -> None:
     if os.getcwd() not in sys.path:
         sys.path.insert(0, os.getcwd())
     for name in names:
+        is_file = name.endswith(".py") or os.sep in name
+        if is_file and not Path(name).is_file():
+            raise OptbenchError(f"--import {name}: no such file")
         try:
-            if name.endswith(".py") or os.sep in name:
+            if is_file:
                 path = Path(name)
-                if not path.is_file():
-                    raise OptbenchError(f"--import {name}: no such file")
                 spec = importlib.util.spec_from_file_location(path.stem, path)
                 module = importlib.util.module_from_spec(spec)
                 sys.modules[path.stem] = module
                 spec.loader.exec_module(module)
             else:
                 importlib.import_module(name)
-        except OptbenchError:
-            raise
+        except OptbenchError as exc:  # e.g. a name register_optimizer refused: say which module
+            raise OptbenchError(f"--import {name}: {exc}") from None
+        except SystemExit as exc:  # a module must not end the tool (silently, with its code)
+            raise OptbenchError(
+                f"--import {name}: the module called sys.exit({exc.code!r}) while being imported"
+            ) from None
         except Exception as exc:  # the user's module failed: say which and why, in one line
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
             raise OptbenchError(f"--import {name}: {type(exc).__name__}: {first}") from None

@@ -130,6 +130,35 @@ def read_baseline(path: str | os.PathLike) -> pd.DataFrame:
         )
     if frame.duplicated(KEY).any():
         raise OptbenchError(f"baseline '{path}' has two rows for one (problem, optimizer, preset)")
+    return _numbers(frame, path)
+
+
+def _numbers(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """The settings and compared metrics as numbers (``diverged`` as true/false): a text in
+    one is refused here, naming its cell, rather than failing inside a comparison."""
+    import pandas as pd
+
+    for column in frame.columns:
+        if column in KEY or not (
+            column in SETTINGS or any(fnmatch.fnmatchcase(column, p) for p in TOLERANCES)
+        ):
+            continue
+        values = frame[column]
+        if column == "diverged":
+            truth = {"true": True, "false": False, "1": True, "0": False, "1.0": True, "0.0": False}
+            parsed = values.map(lambda v, t=truth: t.get(str(v).strip().lower()))
+            bad = values.notna() & parsed.isna()
+            frame[column] = parsed.astype(object).where(parsed.notna(), None)
+        else:
+            parsed = pd.to_numeric(values, errors="coerce")
+            bad = values.notna() & parsed.isna()
+            frame[column] = parsed
+        if bad.any():
+            row = int(bad.to_numpy().argmax())
+            kind = "true or false" if column == "diverged" else "a number"
+            raise OptbenchError(
+                f"baseline '{path}', row {row + 2}: {column} = {values.iloc[row]!r} is not {kind}"
+            )
     return frame
 
 

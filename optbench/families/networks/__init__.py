@@ -6,11 +6,13 @@ use.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from optbench.columns import ACCURACY_TARGETS, accuracy_column
 from optbench.families import Family
+from optbench.problems.networks import layer_sizes
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -20,6 +22,10 @@ if TYPE_CHECKING:
     from optbench.problems.networks import NetworkOptions
 
 WORDS_PER_PARAMETER = 8  # θ, gradient, up to 3 optimizer slots, final θ, snapshots: an upper bound
+BYTES_PER_HISTORY_ROW = 600  # measured: a recorded epoch in the engine's arrays and the frames
+BYTES_PER_DATA_VALUE = 32  # measured: a value of the data set while it is made (or read) and scaled
+BATCH_COPIES = 3  # a batch's activations, their gradients and the inputs, per unit of each layer
+EVAL_ROWS = 256  # rows of the engine's evaluation buffers (``kernels.EVAL_CHUNK``)
 
 
 def record_rows(epochs: int, record_every: int) -> int:
@@ -27,10 +33,46 @@ def record_rows(epochs: int, record_every: int) -> int:
     return epochs // record_every + 3
 
 
-def _largest(configs: Sequence[RunConfig]) -> int:
+def memory_parts(
+    configs: Sequence[RunConfig], counts: Sequence[int] | None = None
+) -> dict[str, int]:
+    """Bytes of each part of a batch of network runs, from counts alone (no data loaded):
+    the histories kept, every run's parameters and optimizer state, the batch buffers and row
+    orders of the runs training at once, and each data set once."""
     from optbench.problems import get_problem
 
-    return max(get_problem(c.problem).n_params(c.network) for c in configs)
+    counts = counts or [1] * len(configs)
+    parts = {"histories": 0, "parameters": 0, "data sets": 0}
+    shapes: dict[tuple, tuple[int, int, int]] = {}  # (problem, options) → sizes, see below
+    buffers = order = 0
+    for config, k in zip(configs, counts, strict=True):
+        key = (config.problem, config.network)
+        if key not in shapes:
+            spec, options = get_problem(config.problem), config.network
+            train = spec.train_size()
+            units = sum(layer_sizes(spec.features, spec.classes, options))
+            rows = min(options.batch_size, train) + EVAL_ROWS
+            shapes[key] = (spec.n_params(options), 8 * BATCH_COPIES * rows * units, 8 * train)
+        n_params, buffer, shuffle = shapes[key]
+        parts["histories"] += k * record_rows(config.network.epochs, config.record_every)
+        parts["parameters"] += k * n_params * 8 * WORDS_PER_PARAMETER
+        buffers, order = max(buffers, buffer), max(order, shuffle)
+    parts["histories"] *= BYTES_PER_HISTORY_ROW
+    at_once = min(sum(counts), os.cpu_count() or 1)  # runs training at the same time
+    parts["parameters"] += buffers * at_once
+    parts["data sets"] += order * at_once  # each run's shuffled order of the training rows
+    for problem in dict.fromkeys(c.problem for c in configs):
+        spec = get_problem(problem)
+        values = spec.data_rows() * (spec.features + spec.classes + 1)
+        parts["data sets"] += values * BYTES_PER_DATA_VALUE
+    return parts
+
+
+SHRINK = {
+    "histories": "fewer --epochs, or a larger --record-every",
+    "parameters": "smaller --hidden layers, a smaller --batch-size or fewer runs",
+    "data sets": "a smaller data set: a smaller n, as in {label}:n=1000",
+}
 
 
 class NetworkFamily(Family):
@@ -105,17 +147,32 @@ class NetworkFamily(Family):
 
         return verdicts(runs)
 
-    def memory_bytes(self, configs: Sequence[RunConfig]) -> int:
-        """Parameters, optimizer state and snapshots of every run at once."""
-        if not configs:
-            return 0
-        return len(configs) * _largest(configs) * 8 * WORDS_PER_PARAMETER
+    def memory_bytes(
+        self, configs: Sequence[RunConfig], counts: Sequence[int] | None = None
+    ) -> int:
+        """Histories, parameters and optimizer state, batch buffers and data sets."""
+        return sum(memory_parts(configs, counts).values())
 
-    def too_big(self, configs: Sequence[RunConfig], need: int, have: float) -> str:
+    def too_big(
+        self,
+        configs: Sequence[RunConfig],
+        need: int,
+        have: float,
+        counts: Sequence[int] | None = None,
+    ) -> str:
+        (largest, size), *others = sorted(
+            memory_parts(configs, counts).items(), key=lambda item: -item[1]
+        )
+        from optbench.problems import get_problem
+
+        runs = sum(counts) if counts else len(configs)
+        rest = ", ".join(f"{name} ~{other / 2**30:.1f}" for name, other in others)
+        problems = dict.fromkeys(c.problem for c in configs)
+        biggest = max(map(get_problem, problems), key=lambda spec: spec.data_rows())
         return (
-            f"{len(configs):,} network run(s) of up to {_largest(configs):,} parameters would "
-            f"need ~{need / 2**30:.1f} GiB but ~{have / 2**30:.1f} GiB is free; use smaller "
-            "--hidden layers or fewer runs"
+            f"{runs:,} network run(s) would need ~{need / 2**30:.1f} GiB but "
+            f"~{have / 2**30:.1f} GiB is free; the {largest} take ~{size / 2**30:.1f} GiB "
+            f"({rest} GiB): use {SHRINK[largest].format(label=biggest.name)}"
         )
 
 

@@ -82,11 +82,23 @@ class SurfaceFamily(Family):
 
         return verdicts(runs)
 
-    def memory_bytes(self, configs: Sequence[RunConfig]) -> int:
+    def memory_bytes(
+        self, configs: Sequence[RunConfig], counts: Sequence[int] | None = None
+    ) -> int:
         """The history frame dominates: every recorded row of every run."""
-        return sum(record_rows(c.steps, c.record_every) for c in configs) * BYTES_PER_HISTORY_ROW
+        counts = counts or [1] * len(configs)
+        rows = sum(
+            record_rows(c.steps, c.record_every) * k for c, k in zip(configs, counts, strict=True)
+        )
+        return rows * BYTES_PER_HISTORY_ROW
 
-    def too_big(self, configs: Sequence[RunConfig], need: int, have: float) -> str:
+    def too_big(
+        self,
+        configs: Sequence[RunConfig],
+        need: int,
+        have: float,
+        counts: Sequence[int] | None = None,
+    ) -> str:
         rows = need // BYTES_PER_HISTORY_ROW
         steps = max(c.steps for c in configs)
         every = max(c.record_every for c in configs) * math.ceil(need / have)
