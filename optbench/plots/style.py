@@ -73,6 +73,38 @@ def save_figure(fig: Figure, path: Path, svg: bool = False) -> list[Path]:
     return written
 
 
+def symlog_yaxis(ax: Axes, linthresh: float = 1e-3, most: int = 4) -> None:
+    """A symlog y axis (values of either sign over many decades) with at most ``most`` ticks
+    on each side of 0: matplotlib's own would label every decade, one on top of another."""
+    import numpy as np
+
+    ax.set_yscale("symlog", linthresh=linthresh)
+    low, high = ax.get_ylim()
+    top = max(abs(low), abs(high), linthresh * 10)
+    decades = np.arange(math.floor(math.log10(linthresh)) + 1, math.ceil(math.log10(top)) + 1)
+    decades = decades[:: max(1, math.ceil(len(decades) / most))]
+    ticks = [0.0, *(10.0**decades), *(-(10.0**decades))]
+    ax.set_yticks(sorted(t for t in ticks if low <= t <= high))
+    ax.set_ylim(low, high)
+
+
+def say_in_axes(ax: Axes, text: str) -> None:
+    """``text`` in the middle of ``ax``, boxed: why a panel shows less than it should (every
+    run diverged, nothing reached a target), so an empty panel is never mistaken for a bug."""
+    box = {"boxstyle": "round", "fc": "white", "ec": "0.6"}
+    ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center", fontsize=10,
+            color="0.2", bbox=box, zorder=10)  # fmt: skip
+
+
+def say_nothing_drawn(ax: Axes, text: str) -> None:
+    """An empty panel's y axis (linear, unlabelled: a log axis without data has no range) and
+    ``text`` saying why it is empty. Call it last, after the panel's scales are set."""
+    ax.set_yscale("linear")
+    ax.set_ylim(0, 1)
+    ax.set_yticks([])
+    say_in_axes(ax, text)
+
+
 def setting_label(optimizer: str, lr: float, runs: pd.DataFrame) -> str:
     """``adam  lr=0.1``, with how many of ``runs`` (its seeds) diverged when any did."""
     label = f"{optimizer}  lr={lr:g}"
@@ -82,13 +114,20 @@ def setting_label(optimizer: str, lr: float, runs: pd.DataFrame) -> str:
 
 
 def median_band(ax: Axes, table: pd.DataFrame, color: str, label: str | None, lw: float = 1.8,
-                alpha: float = 0.2) -> None:  # fmt: skip
+                alpha: float = 0.2) -> bool:  # fmt: skip
     """One setting's curve from a (x × seed) table: the median line, the min–max band over
-    seeds when there are several."""
+    seeds when there are several. Returns whether it had any finite value to draw."""
+    import numpy as np
+
     x = table.index.to_numpy()
     ax.plot(x, table.median(axis=1, skipna=True).to_numpy(), color=color, lw=lw, label=label)
     if table.shape[1] > 1:
         ax.fill_between(x, table.min(axis=1), table.max(axis=1), color=color, alpha=alpha, lw=0)
+    return bool(np.isfinite(table.to_numpy(dtype=float)).any())
+
+
+NOTHING_FINITE = "every run diverged before a finite value\nwas recorded: nothing to draw"
+"""What a curve panel says when it has no finite value (a start where f overflows)."""
 
 
 def curve_scale(panel: pd.DataFrame) -> tuple[str, str, str, str]:

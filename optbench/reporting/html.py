@@ -256,8 +256,11 @@ def _sweep_settings(config: Mapping[str, Any]) -> str:
 BEST_COLUMNS = {
     "problem": "problem", "preset": "preset", "noise": "noise", "steps": "steps",
     "optimizer": "optimizer", "lr": "lr", "seeds": "seeds", "evaluated_on": "evaluated on",
+    "compared_by": "compared by",
     "final_gap_median": "median gap", "final_gap_geomean": "geo-mean gap",
-    "final_gap_geo_ci_low": "95% CI low", "final_gap_geo_ci_high": "95% CI high",
+    "final_gap_geo_ci_low": "gap 95% CI low", "final_gap_geo_ci_high": "gap 95% CI high",
+    "final_loss_median": "median final loss", "final_loss_ci_low": "loss 95% CI low",
+    "final_loss_ci_high": "loss 95% CI high",
     "steps_to_1e-03_median": "steps to 1e-3", "diverged_fraction": "diverged",
 }  # fmt: skip
 """best.csv has a column per hyperparameter of every optimizer; the page shows what to compare
@@ -270,7 +273,7 @@ def _best_view(frame: pd.DataFrame) -> pd.DataFrame:
     from optbench.analysis import CELL
 
     keep = [c for c in BEST_COLUMNS if c in frame.columns]
-    detail = ("hp_", "log10_gap_", "final_gap_mean", "final_gap_ci_")  # in the CSV, not the page
+    detail = ("hp_", "log10_gap_", "final_gap_mean", "final_gap_ci_", "final_loss_mean")  # CSV only
     keep += [c for c in frame.columns if c not in BEST_COLUMNS and not c.startswith(detail)]
     settings = set(CELL) - {"problem", "optimizer"}
     keep = [c for c in keep if c not in settings or frame[c].nunique() > 1]
