@@ -235,11 +235,12 @@ def _equal(column: pd.Series, value: object) -> np.ndarray:
 
 
 def solved_steps(runs: pd.DataFrame, targets: Sequence[float]) -> pd.DataFrame:
-    """Long table of steps-to-target per run and target (inf when never reached), for ECDFs."""
+    """Long table of steps-to-target per run and target (inf when never reached, or when the
+    column is missing: no run reached that target), for ECDFs."""
     parts = []
     for target in targets:
         column = target_column(target)
-        if column in runs.columns:
-            steps = runs[column].astype("Float64").fillna(np.inf).astype(float)
-            parts.append(runs[["optimizer", "problem", "seed"]].assign(target=target, steps=steps))
+        steps = runs[column] if column in runs.columns else pd.Series(np.nan, index=runs.index)
+        steps = steps.astype("Float64").fillna(np.inf).astype(float)
+        parts.append(runs[["optimizer", "problem", "seed"]].assign(target=target, steps=steps))
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()

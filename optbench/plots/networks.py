@@ -30,6 +30,12 @@ if TYPE_CHECKING:
 CLASS_COLORS = ["#3B528B", "#FDE725", "#21918C", "#5EC962", "#440154", "#B5DE2B"]
 """Class colours of data points and decision regions (classes are not optimizers)."""
 LOSS_FLOOR = 1e-6
+RUNS_COLUMNS = ("model", "hidden", "activation", "loss_fn", "batch_size", "test_accuracy")
+"""The runs.csv columns this module (and a sweep's figures) read beyond ``plots.RUNS_COLUMNS``."""
+HISTORY_COLUMNS = ("epoch", "loss", "test_accuracy")
+"""The history.csv columns this module reads."""
+X = "epoch"
+"""History's x axis: never blank."""
 
 
 def smooth(values: np.ndarray, factor: float) -> np.ndarray:

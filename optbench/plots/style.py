@@ -16,6 +16,7 @@ matplotlib.use("Agg")  # headless: figures are files, never windows
 
 import matplotlib.pyplot as plt
 
+from optbench.errors import OptbenchError
 from optbench.results import atomic_path
 
 if TYPE_CHECKING:
@@ -68,6 +69,8 @@ def save_figure(fig: Figure, path: Path, svg: bool = False) -> list[Path]:
                     bbox_inches="tight",
                 )
             written.append(target)
+    except OSError as exc:  # a read-only folder, a full disk: the user's to fix, in one line
+        raise cannot_write(path, exc) from None
     finally:
         plt.close(fig)  # also when saving failed: a long notebook session must not leak figures
     return written
@@ -103,6 +106,11 @@ def say_nothing_drawn(ax: Axes, text: str) -> None:
     ax.set_ylim(0, 1)
     ax.set_yticks([])
     say_in_axes(ax, text)
+
+
+def cannot_write(path: Path, exc: OSError) -> OptbenchError:
+    """The one-line error for a figure, GIF or page that could not be written to ``path``."""
+    return OptbenchError(f"cannot write '{path}': {exc.strerror or exc}")
 
 
 def setting_label(optimizer: str, lr: float, runs: pd.DataFrame) -> str:

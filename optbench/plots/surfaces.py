@@ -44,6 +44,12 @@ if TYPE_CHECKING:
 
     from optbench.problems import SurfaceSpec
 
+RUNS_COLUMNS = ("steps", "start_x", "start_y", "diverged_step")
+"""The runs.csv columns this module reads beyond ``plots.RUNS_COLUMNS``."""
+HISTORY_COLUMNS = ("step", "loss", "gap", "x", "y")
+"""The history.csv columns this module reads (``gap`` is blank where f* is unknown)."""
+X = "step"
+"""History's x axis: never blank."""
 LINE_STYLES = ("-", "--", ":", "-.")
 """Settings other than the optimizer, where a figure pools problems into lines (ECDF)."""
 

@@ -14,7 +14,7 @@ import numpy as np
 
 from optbench.analysis import score
 from optbench.families import family_names
-from optbench.plots import family_module
+from optbench.plots import check_frames, family_module
 from optbench.plots.panels import cell_columns, cell_panels
 from optbench.plots.style import (
     GAP_FLOOR,
@@ -170,6 +170,7 @@ def draw_sweep_figures(
     svg: bool = False,
 ) -> list[Path]:
     """Every sweep figure that the sweep's shape supports; returns the files written."""
+    check_frames(grid_runs, history, folder, needs=("final_gap", "final_loss", "steps"))
     written = []
     cells = cell_columns(grid_runs)
     if grid_runs.groupby(cells, dropna=False)["lr"].nunique().max() > 1:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from optbench.errors import OptbenchError
 from optbench.families import family_names, get_family
+from optbench.plots import ends_a_line
 from optbench.reporting.template import PAGE, STYLE
 from optbench.results import (
     HISTORY_CSV,
@@ -105,6 +106,9 @@ def write_report(folder: str | os.PathLike) -> Path:
         raise OptbenchError(f"'{folder}' is not a folder")
     if not (folder / RUNS_CSV).is_file():
         raise OptbenchError(f"'{folder}' is not an optbench results folder (no {RUNS_CSV})")
+    if not ends_a_line(folder / RUNS_CSV):
+        raise OptbenchError(f"'{folder / RUNS_CSV}' ends in the middle of a line: a damaged "
+                            "(truncated) file")  # fmt: skip
     runs = read_csv_or_error(folder / RUNS_CSV)
     missing = [c for c in RUNS_COLUMNS if c not in runs.columns]
     if missing:
@@ -127,7 +131,10 @@ def write_report(folder: str | os.PathLike) -> Path:
         body="\n".join(body),
     )
     path = folder / REPORT_HTML
-    atomic_write_text(path, page)
+    try:
+        atomic_write_text(path, page)
+    except OSError as exc:  # a read-only folder, a full disk: one line, not a traceback
+        raise OptbenchError(f"cannot write '{path}': {exc.strerror or exc}") from None
     return path
 
 
