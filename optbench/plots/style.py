@@ -27,6 +27,9 @@ if TYPE_CHECKING:
 # One colour per built-in optimizer, in teaching order; colour-blind-aware where it matters most
 # (sgd, momentum, adagrad, rmsprop, adam are the classic five and get the most distinct hues).
 GAP_FLOOR = 1e-16  # gaps below this (or rounding negatives) are drawn at the floor
+CEILING = (
+    1e200  # larger finite values (a diverging run) are drawn here: log axes overflow near 1e308
+)
 POINT_STYLE = {"ms": 9, "mec": "black", "mew": 0.8, "zorder": 5}  # where a path ends (or is)
 
 plt.rcParams.update(
@@ -89,6 +92,21 @@ def symlog_yaxis(ax: Axes, linthresh: float = 1e-3, most: int = 4) -> None:
     ticks = [0.0, *(10.0**decades), *(-(10.0**decades))]
     ax.set_yticks(sorted(t for t in ticks if low <= t <= high))
     ax.set_ylim(low, high)
+
+
+def for_log_axis(table: pd.DataFrame, floor: float) -> pd.DataFrame:
+    """``table``'s finite values clipped into [``floor``, ``CEILING``]; an infinite value (a
+    diverged step) stays infinite, so it is left out of the line rather than drawn at the top."""
+    return table.clip(lower=floor, upper=CEILING).where(~table.isin([math.inf]), math.inf)
+
+
+def fit_log_yaxis(ax: Axes) -> None:
+    """A log y axis spanning the finite data with a small margin, computed here: matplotlib's
+    own margin overflows for a diverged run's 1e299 and leaves the axis at 1 … 10."""
+    low, high = ax.dataLim.intervaly
+    ax.set_yscale("log")
+    if 0 < low <= high < math.inf:
+        ax.set_ylim(low / 2, high * 2 if high < 1e300 else high)
 
 
 def say_in_axes(ax: Axes, text: str) -> None:

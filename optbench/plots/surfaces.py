@@ -23,6 +23,8 @@ from optbench.plots.style import (
     POINT_STYLE,
     color_for,
     curve_scale,
+    fit_log_yaxis,
+    for_log_axis,
     median_band,
     panel_grid,
     save_figure,
@@ -191,11 +193,11 @@ def loss_figure(runs: pd.DataFrame, history: pd.DataFrame, title: str | None = N
         table = group.pivot_table(index="step", columns="run_id", values=value, aggfunc="first",
                                   dropna=False)  # fmt: skip
         if scale == "log":
-            table = table.clip(lower=GAP_FLOOR)
+            table = for_log_axis(table, GAP_FLOOR)
         sub = runs[(runs["optimizer"] == optimizer) & (runs["lr"] == lr)]
         drawn |= median_band(ax, table, color_for(optimizer), setting_label(optimizer, lr, sub))
     if scale == "log":
-        ax.set_yscale("log")
+        fit_log_yaxis(ax)
         ax.set_ylabel("f − f*  (gap to the minimum, log scale)")
         for level in (1e-3,):
             ax.axhline(level, color="0.6", lw=0.8, ls="--")

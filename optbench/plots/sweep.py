@@ -17,10 +17,13 @@ from optbench.families import family_names
 from optbench.plots import check_frames, family_module
 from optbench.plots.panels import cell_columns, cell_panels
 from optbench.plots.style import (
+    CEILING,
     GAP_FLOOR,
     NOTHING_FINITE,
     color_for,
     curve_scale,
+    fit_log_yaxis,
+    for_log_axis,
     median_band,
     panel_grid,
     save_figure,
@@ -88,14 +91,13 @@ def lr_sensitivity_figure(grid_runs: pd.DataFrame) -> Figure:
             stats = stats.sort_values("median").groupby(level="lr").head(1).sort_index()
             lrs = stats.index.get_level_values("lr").to_numpy()
             median, low, high = (stats[c].to_numpy() for c in ("median", "low", "high"))
-            if gaps:
-                median, low = np.maximum(median, GAP_FLOOR), np.maximum(low, GAP_FLOOR)
-            finite = np.isfinite(median)
+            finite, band = np.isfinite(median), np.isfinite(high) & np.isfinite(median)
+            if log:  # finite values into the axis' range; an infinite one stays an ×
+                median, low, high = (np.clip(v, GAP_FLOOR, CEILING) for v in (median, low, high))
             drawn |= bool(finite.any())
             color = color_for(optimizer)
             ax.plot(lrs[finite], median[finite], "-o", color=color, ms=3.5, lw=1.6,
                     label=optimizer)  # fmt: skip
-            band = np.isfinite(high) & finite
             ax.fill_between(lrs[band], low[band], high[band], color=color, alpha=0.18, lw=0)
             if (~finite).any():  # one row of × per optimizer along the top, so none hides another
                 row = np.full((~finite).sum(), 0.97 - 0.045 * index)
@@ -112,7 +114,7 @@ def lr_sensitivity_figure(grid_runs: pd.DataFrame) -> Figure:
         if not drawn:
             say_nothing_drawn(ax, "most seeds diverged at every learning rate:\nno final value")
         elif log:
-            ax.set_yscale("log")
+            fit_log_yaxis(ax)
         else:
             symlog_yaxis(ax)
         network = "epochs" in panel and panel["epochs"].notna().any()
@@ -144,11 +146,11 @@ def tuned_loss_figure(runs: pd.DataFrame, history: pd.DataFrame) -> Figure:
             value = group.pivot_table(index=x, columns="run_id", values=y, aggfunc="first",
                                       dropna=False)  # fmt: skip
             if scale == "log":
-                value = value.clip(lower=GAP_FLOOR)
+                value = for_log_axis(value, GAP_FLOOR)
             own = rows[(rows["optimizer"] == optimizer) & (rows["lr"] == lr)]
             label = f"{optimizer} (lr {lr:.3g}{_diverged(own)})"
             drawn |= median_band(ax, value, color_for(optimizer), label, lw=1.6, alpha=0.18)
-        symlog_yaxis(ax) if scale == "symlog" else ax.set_yscale(scale)
+        symlog_yaxis(ax) if scale == "symlog" else fit_log_yaxis(ax)
         if not drawn:
             say_nothing_drawn(ax, NOTHING_FINITE)
         ax.set_xlabel("epoch (passes over the training set)" if x == "epoch" else "step (updates)")

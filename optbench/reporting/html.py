@@ -51,8 +51,9 @@ CAPTIONS = {
         "fall is faster progress; the dashed line is the 1e-3 target; a line that stops diverged."
     ),
     "lr_sensitivity": (
-        "Final gap against learning rate, both on log scales: look for how wide each optimizer's "
-        "range of good learning rates is, and where it starts to diverge."
+        "Final gap (the final f where f* is unknown) against learning rate, on log scales: look "
+        "for how wide each optimizer's range of good learning rates is, and where it starts to "
+        "diverge (an × along the top)."
     ),
     "tuned_loss": (
         "Loss curves at each optimizer's best learning rate: the fair race, once every optimizer "
@@ -283,6 +284,7 @@ def _best_view(frame: pd.DataFrame) -> pd.DataFrame:
     detail = ("hp_", "log10_gap_", "final_gap_mean", "final_gap_ci_", "final_loss_mean")  # CSV only
     keep += [c for c in frame.columns if c not in BEST_COLUMNS and not c.startswith(detail)]
     settings = set(CELL) - {"problem", "optimizer"}
+    settings.add("compared_by")  # said by the headers unless problems differ in it
     keep = [c for c in keep if c not in settings or frame[c].nunique() > 1]
     return frame[keep].rename(columns=BEST_COLUMNS)
 
