@@ -95,6 +95,19 @@ def test_a_run_that_diverges_at_its_start_draws_every_figure_and_the_gif(tmp_pat
     assert "trajectories.gif" in ok("plot", out, "--animate")
 
 
+def test_a_network_run_whose_loss_explodes_is_drawn_on_a_readable_axis(tmp_path):
+    """A loss of 1e299 overflowed matplotlib's log margins: the axis showed 1 … 10 only."""
+    from optbench.plots.networks import curves_figure
+
+    out = tmp_path / "net"
+    ok("run", "-o", "sgd,adam", "-p", "xor", "--lr", "1e300", "--epochs", "3", "--out", out)
+    runs, history = pd.read_csv(out / "runs.csv"), pd.read_csv(out / "history.csv")
+    assert runs["diverged"].all() and (out / "curves.png").is_file()
+    low, high = curves_figure(runs, history).axes[0].get_ylim()
+    assert low < 1 and 1e100 < high < 1e300
+    assert "curves.png" in ok("plot", out)
+
+
 def test_nothing_reaching_a_target_or_no_known_minimum_is_said_in_the_figure():
     from optbench.plots.surfaces import ecdf_figure, performance_profile_figure
 
