@@ -3,8 +3,8 @@
 A *cell* is one (problem, preset, noise, steps, optimizer, and for networks the model and
 training settings): the conditions an optimizer is compared under. Its points are the
 hyperparameter grid. The tuning protocol picks, per cell,
-the point with the best median final gap over the tuning seeds, then judges it on fresh seeds,
-so an optimizer is not rewarded for a lucky seed.
+the point with the best median final gap (final loss where f* is unknown) over the tuning seeds,
+then judges it on fresh seeds, so an optimizer is not rewarded for a lucky seed.
 """
 
 from __future__ import annotations

@@ -264,8 +264,8 @@ def trajectory_grid_figure(runs: pd.DataFrame, history: pd.DataFrame, problem: s
 def _with_minimum(runs: pd.DataFrame) -> tuple[pd.DataFrame, str]:
     """The runs of problems whose f* is known (gap targets exist only there), and a note
     naming the problems left out (empty when none is)."""
-    known = runs["problem"].map(lambda name: get_problem(str(name)).fstar is not None)
-    known = known.astype(bool)
+    has = {name: get_problem(str(name)).fstar is not None for name in runs["problem"].unique()}
+    known = runs["problem"].map(has).astype(bool)
     left_out = ", ".join(dict.fromkeys(map(str, runs.loc[~known, "problem"])))
     return runs[known], f"  (f* unknown, left out: {left_out})" if left_out else ""
 
