@@ -85,12 +85,23 @@ def symlog_yaxis(ax: Axes, linthresh: float = 1e-3, most: int = 4) -> None:
     import numpy as np
 
     ax.set_yscale("symlog", linthresh=linthresh)
-    low, high = ax.get_ylim()
+    low, high = ax.dataLim.intervaly
+    if np.isfinite([low, high]).all():  # a 5% margin in symlog units, not the linear one
+        scale = ax.yaxis.get_transform()
+        a, b = scale.transform([low, high])
+        pad = 0.05 * (b - a) or 0.5
+        low, high = scale.inverted().transform([a - pad, b + pad])
+    else:
+        low, high = ax.get_ylim()
     top = max(abs(low), abs(high), linthresh * 10)
     decades = np.arange(math.floor(math.log10(linthresh)) + 1, math.ceil(math.log10(top)) + 1)
-    decades = decades[:: max(1, math.ceil(len(decades) / most))]
-    ticks = [0.0, *(10.0**decades), *(-(10.0**decades))]
-    ax.set_yticks(sorted(t for t in ticks if low <= t <= high))
+
+    def ticks(step: int) -> list[float]:
+        kept = 10.0 ** decades[::step]
+        return sorted(t for t in (0.0, *kept, *(-kept)) if low <= t <= high)
+
+    if len(ticks(1)) > 2 * most + 1:  # else matplotlib's own ticks are few enough
+        ax.set_yticks(ticks(math.ceil(len(decades) / most)))
     ax.set_ylim(low, high)
 
 
