@@ -3,8 +3,8 @@
 A *cell* is one (problem, preset, noise, steps, optimizer, and for networks the model and
 training settings): the conditions an optimizer is compared under. Its points are the
 hyperparameter grid. The tuning protocol picks, per cell,
-the point with the best median final gap over the tuning seeds, then judges it on fresh seeds,
-so an optimizer is not rewarded for a lucky seed.
+the point with the best median final gap (final loss where f* is unknown) over the tuning seeds,
+then judges it on fresh seeds, so an optimizer is not rewarded for a lucky seed.
 """
 
 from __future__ import annotations
@@ -106,22 +106,46 @@ def _mean_ci(values: np.ndarray) -> tuple[float, float, float]:
     return mean, mean - half, mean + half
 
 
+def compared_by(runs: pd.DataFrame) -> str:
+    """What ``score`` compares in ``runs`` (one problem): ``"final_gap"`` where f* is known,
+    ``"final_loss"`` where it is not (a network, or a surface unbounded below)."""
+    return "final_gap" if runs["final_gap"].notna().any() else "final_loss"
+
+
 def best_table(evaluated: pd.DataFrame, picks_from_fresh_seeds: bool) -> pd.DataFrame:
     """best.csv: per cell, the picked point's results with mean and 95% confidence interval.
 
     ``evaluated`` holds only the runs of the picked points (the fresh-seed reruns when tuned).
-    Gaps span decades and cannot be negative, so the interval to read is the one of log10(gap),
-    also given back in gap units as a geometric mean and interval (``final_gap_geo_*``).
+    Each cell is summarised by the quantity its problem has (``compared_by``): the final gap
+    where f* is known, else the final loss. Gaps span decades and cannot be negative, so they
+    also get the interval of log10(gap), given back in gap units as a geometric mean and
+    interval (``final_gap_geo_*``); a final loss can be negative (a surface unbounded below),
+    so it gets no log or geometric statistic. The other quantity's columns are left blank.
     """
     rows = []
     hp = hp_columns(evaluated)
     target = target_column(RANK_TARGET)
     columns_of_cell = cell_columns(evaluated)
     for cell, group in evaluated.groupby(columns_of_cell, sort=False, dropna=False):
-        gap = score(group).to_numpy()
-        log_gap = np.log10(np.maximum(gap, LOG_GAP_FLOOR))
-        mean, low, high = _mean_ci(gap)
-        log_mean, log_low, log_high = _mean_ci(log_gap)
+        quantity = compared_by(group)
+        value = score(group).to_numpy()
+        mean, low, high = _mean_ci(value)
+        stats = {
+            f"{quantity}_median": float(np.median(value)),
+            f"{quantity}_mean": mean,
+            f"{quantity}_ci_low": low,
+            f"{quantity}_ci_high": high,
+        }
+        if quantity == "final_gap":
+            log_mean, log_low, log_high = _mean_ci(np.log10(np.maximum(value, LOG_GAP_FLOOR)))
+            stats |= {
+                "log10_gap_mean": log_mean,
+                "log10_gap_ci_low": log_low,
+                "log10_gap_ci_high": log_high,
+                "final_gap_geomean": 10**log_mean,
+                "final_gap_geo_ci_low": 10**log_low,
+                "final_gap_geo_ci_high": 10**log_high,
+            }
         first = group.iloc[0]
         reached = group[target].dropna() if target in group else pd.Series(dtype=float)
         rows.append(
@@ -130,16 +154,9 @@ def best_table(evaluated: pd.DataFrame, picks_from_fresh_seeds: bool) -> pd.Data
                 **{c: first[c] for c in hp if pd.notna(first[c])},
                 "seeds": len(group),
                 "evaluated_on": "fresh seeds" if picks_from_fresh_seeds else "tuning seeds",
-                "final_gap_median": float(np.median(gap)),
-                "final_gap_mean": mean,
-                "final_gap_ci_low": low,
-                "final_gap_ci_high": high,
-                "log10_gap_mean": log_mean,
-                "log10_gap_ci_low": log_low,
-                "log10_gap_ci_high": log_high,
-                "final_gap_geomean": 10**log_mean,
-                "final_gap_geo_ci_low": 10**log_low,
-                "final_gap_geo_ci_high": 10**log_high,
+                "compared_by": quantity,
+                **dict.fromkeys(_STAT_COLUMNS, math.nan),
+                **stats,
                 f"{target}_median": float(reached.median())
                 if len(reached) == len(group)
                 else math.nan,
@@ -147,22 +164,49 @@ def best_table(evaluated: pd.DataFrame, picks_from_fresh_seeds: bool) -> pd.Data
             }
         )
     table = pd.DataFrame(rows)
+    empty = [c for c in _STAT_COLUMNS if table[c].isna().all()]  # a quantity no cell has
+    table = table.drop(columns=empty)
     front = [*columns_of_cell, *(c for c in hp if c in table.columns)]
     return table[front + [c for c in table.columns if c not in front]]
 
 
+_STAT_COLUMNS = [
+    *(f"final_gap_{s}" for s in ("median", "mean", "ci_low", "ci_high")),
+    *(f"log10_gap_{s}" for s in ("mean", "ci_low", "ci_high")),
+    *(f"final_gap_{s}" for s in ("geomean", "geo_ci_low", "geo_ci_high")),
+    *(f"final_loss_{s}" for s in ("median", "mean", "ci_low", "ci_high")),
+]
+"""best.csv's statistics, in order: of the gap (where f* is known), then of the final loss."""
+
+
+def median_of_cell(best: pd.DataFrame) -> pd.Series:
+    """Each best.csv row's median of the quantity it is compared by (``compared_by``)."""
+    gap = best.get("final_gap_median", pd.Series(math.nan, index=best.index))
+    loss = best.get("final_loss_median", pd.Series(math.nan, index=best.index))
+    return gap.where(best["compared_by"] == "final_gap", loss)
+
+
 def ranking(best: pd.DataFrame) -> pd.DataFrame:
-    """Optimizers ranked by their mean rank over the comparison cells (1 = best median gap)."""
+    """Optimizers ranked by their mean rank over the comparison cells (1 = best median of the
+    cell's quantity: the final gap where f* is known, else the final loss). Ranks mix fairly
+    across problems; the raw medians do not, so ``median_gap`` is over the cells with a gap and
+    ``median_final_loss`` over the others, each only when some cell has it."""
     conditions = [c for c in cell_columns(best) if c != "optimizer"]
-    by_condition = best.groupby(conditions, dropna=False)["final_gap_median"]
-    ranks = best.assign(rank=by_condition.rank(method="min"))
-    table = ranks.groupby("optimizer").agg(
-        mean_rank=("rank", "mean"),
-        wins=("rank", lambda r: int((r == 1).sum())),
-        cells=("rank", "size"),
-        median_gap=("final_gap_median", "median"),
-    )
-    return table.sort_values(["mean_rank", "median_gap"]).reset_index()
+    best = best.assign(_median=median_of_cell(best))
+    ranks = best.assign(rank=best.groupby(conditions, dropna=False)["_median"].rank(method="min"))
+    columns = {
+        "mean_rank": ("rank", "mean"),
+        "wins": ("rank", lambda r: int((r == 1).sum())),
+        "cells": ("rank", "size"),
+    }
+    order = ["mean_rank"]
+    for quantity, name in (("final_gap", "median_gap"), ("final_loss", "median_final_loss")):
+        if (best["compared_by"] == quantity).any():
+            ranks[name] = ranks["_median"].where(best["compared_by"] == quantity)
+            columns[name] = (name, "median")
+            order.append(name)
+    table = ranks.groupby("optimizer").agg(**columns)
+    return table.sort_values(order).reset_index()
 
 
 def runs_of_picks(runs: pd.DataFrame, picks: dict[tuple, dict[str, float]]) -> pd.DataFrame:
@@ -191,11 +235,12 @@ def _equal(column: pd.Series, value: object) -> np.ndarray:
 
 
 def solved_steps(runs: pd.DataFrame, targets: Sequence[float]) -> pd.DataFrame:
-    """Long table of steps-to-target per run and target (inf when never reached), for ECDFs."""
+    """Long table of steps-to-target per run and target (inf when never reached, or when the
+    column is missing: no run reached that target), for ECDFs."""
     parts = []
     for target in targets:
         column = target_column(target)
-        if column in runs.columns:
-            steps = runs[column].astype("Float64").fillna(np.inf).astype(float)
-            parts.append(runs[["optimizer", "problem", "seed"]].assign(target=target, steps=steps))
+        steps = runs[column] if column in runs.columns else pd.Series(np.nan, index=runs.index)
+        steps = steps.astype("Float64").fillna(np.inf).astype(float)
+        parts.append(runs[["optimizer", "problem", "seed"]].assign(target=target, steps=steps))
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()

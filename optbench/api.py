@@ -349,11 +349,12 @@ def plot(
     ``smoothing`` in [0, 1) is an EMA weight applied to network loss/accuracy curves;
     ``animate=True`` also redraws ``trajectories.gif``.
     """
-    from optbench.plots import draw_run_figures
+    from optbench.plots import check_frames, draw_run_figures
 
     if not 0.0 <= smoothing < 1.0:
         raise OptbenchError(f"smooth={smoothing:g} must be in [0, 1)")
     runs, history, _ = read_results(folder)
+    check_frames(runs, history, Path(folder))  # before a sweep's rows are split by phase
     if "phase" in runs.columns:  # a sweep folder: its own figures, from runs.csv and best.csv
         return _plot_sweep(Path(folder), runs, history, svg)
     written = draw_run_figures(runs, history, Path(folder), svg=svg, smoothing=smoothing)

@@ -20,10 +20,14 @@ BEST_COLUMNS = {
     "lr": "lr",
     "final_gap_median": "median gap",
     "final_gap_geomean": "geo-mean gap",
-    "final_gap_geo_ci_low": "95% CI low",
-    "final_gap_geo_ci_high": "95% CI high",
+    "final_gap_geo_ci_low": "gap 95% CI low",
+    "final_gap_geo_ci_high": "gap 95% CI high",
+    "final_loss_median": "median final loss",
+    "final_loss_ci_low": "loss 95% CI low",
+    "final_loss_ci_high": "loss 95% CI high",
     "diverged_fraction": "diverged",
 }
+"""best.csv's columns the printed table shows (those the sweep has), under these headers."""
 
 
 @click.command(context_settings=CONTEXT)
@@ -89,11 +93,23 @@ def _echo_tables(result) -> None:
     best = result.best
     shown = ["problem", *(c for c in varying(best, cell_columns(best)) if c != "problem")]
     shown = list(dict.fromkeys([*shown, "optimizer"]))
-    gaps = result.runs["final_gap"].notna().all()
-    score = "final gap" if gaps else "final gap, or final loss where f* is unknown (networks)"
-    click.echo(f"best settings ({best['evaluated_on'].iloc[0]}; gap = {score}):")
-    click.echo(table(best[[*shown, *BEST_COLUMNS]].rename(columns=BEST_COLUMNS)))
-    click.echo(f"\nranking (mean rank over the cells, 1 = best median {score}):")
+    kinds = set(best["compared_by"])
+    losses = ", ".join(dict.fromkeys(best.loc[best["compared_by"] == "final_loss", "problem"]))
+    if kinds == {"final_gap"}:
+        what = "gap = final f − f*"
+    elif kinds == {"final_loss"}:
+        what = "f* unknown, so the final loss"
+    else:
+        what = f"gap = final f − f*; the final loss where f* is unknown: {losses}"
+    click.echo(f"best settings ({best['evaluated_on'].iloc[0]}; {what}):")
+    columns = [c for c in BEST_COLUMNS if c in best.columns]
+    click.echo(table(best[[*shown, *columns]].rename(columns=BEST_COLUMNS)))
+    score = {"final_gap": "gap", "final_loss": "final loss"}
+    by = " (gap where f* is known, else final loss)" if len(kinds) > 1 else ""
+    click.echo(
+        f"\nranking (mean rank over the cells, 1 = best median "
+        f"{score[kinds.pop()] if not by else 'score'}{by}):"
+    )
     click.echo(table(result.ranking))
     figures = ", ".join(p.name for p in result.figures) or "no figures"
     click.echo(f"\nwrote {result.folder}/ ({len(result.runs):,} runs; {figures})")

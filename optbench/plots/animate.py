@@ -17,7 +17,7 @@ from matplotlib.animation import PillowWriter
 
 from optbench.errors import OptbenchError
 from optbench.plots import per_problem
-from optbench.plots.style import POINT_STYLE, color_for
+from optbench.plots.style import POINT_STYLE, cannot_write, color_for
 from optbench.plots.surfaces import contour_axes, draw_landmarks, draw_path, run_label
 from optbench.results import atomic_path
 
@@ -114,6 +114,8 @@ def trajectories_animation(
             # Pillow stores a repeated identical frame as a longer display of the last one.
             for _ in range(round(HOLD_S * FPS)):
                 writer.grab_frame()
+    except OSError as exc:
+        raise cannot_write(path, exc) from None
     finally:
         plt.close(fig)
     return path

@@ -20,7 +20,17 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from optbench.columns import BOUNDARY_CSV, DATA_CSV, LANDSCAPE_CSV, WEIGHT_PATH_CSV
-from optbench.plots.style import color_for, median_band, panel_grid, save_figure, setting_label
+from optbench.plots.style import (
+    NOTHING_FINITE,
+    color_for,
+    fit_log_yaxis,
+    for_log_axis,
+    median_band,
+    panel_grid,
+    save_figure,
+    say_nothing_drawn,
+    setting_label,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -30,6 +40,12 @@ if TYPE_CHECKING:
 CLASS_COLORS = ["#3B528B", "#FDE725", "#21918C", "#5EC962", "#440154", "#B5DE2B"]
 """Class colours of data points and decision regions (classes are not optimizers)."""
 LOSS_FLOOR = 1e-6
+RUNS_COLUMNS = ("model", "hidden", "activation", "loss_fn", "batch_size", "test_accuracy")
+"""The runs.csv columns this module (and a sweep's figures) read beyond ``plots.RUNS_COLUMNS``."""
+HISTORY_COLUMNS = ("epoch", "loss", "test_accuracy")
+"""The history.csv columns this module reads."""
+X = "epoch"
+"""History's x axis: never blank."""
 
 
 def smooth(values: np.ndarray, factor: float) -> np.ndarray:
@@ -62,6 +78,7 @@ def curves_figure(runs: pd.DataFrame, history: pd.DataFrame, smoothing: float = 
     """Training loss (log) and test accuracy against epoch, one colour per optimizer."""
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(11.5, 4.4))
     merged = history.merge(runs[["run_id", "optimizer", "lr"]], on="run_id")
+    drawn = {"loss": False, "test_accuracy": False}
     for (optimizer, lr), group in merged.groupby(["optimizer", "lr"], sort=False):
         color = color_for(optimizer)
         sub = runs[(runs["optimizer"] == optimizer) & (runs["lr"] == lr)]
@@ -74,16 +91,19 @@ def curves_figure(runs: pd.DataFrame, history: pd.DataFrame, smoothing: float = 
             )
             table = table.apply(lambda c: smooth(c.to_numpy(), smoothing), raw=False)
             if floor is not None:
-                table = table.clip(lower=floor)
-            median_band(ax, table, color, label)
+                table = for_log_axis(table, floor)
+            drawn[column] |= median_band(ax, table, color, label)
     if (runs["model"] == "perceptron").all():  # its loss is the 0/1 error: a fraction
         ax_loss.set_ylim(-0.02, 1.02)
         ax_loss.set_ylabel("training error (fraction of rows wrong)")
         name = "training error"
     else:
-        ax_loss.set_yscale("log")
+        fit_log_yaxis(ax_loss)
         ax_loss.set_ylabel("training loss (log scale)")
         name = "training loss"
+    for ax, column in ((ax_loss, "loss"), (ax_acc, "test_accuracy")):
+        if not drawn[column]:
+            say_nothing_drawn(ax, NOTHING_FINITE)
     ax_loss.set_xlabel("epoch (passes over the training set)")
     ax_loss.set_title(name + (f"  (smoothed, {smoothing:g})" if smoothing else ""))
     ax_acc.set_xlabel("epoch (passes over the training set)")

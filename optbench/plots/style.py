@@ -16,6 +16,7 @@ matplotlib.use("Agg")  # headless: figures are files, never windows
 
 import matplotlib.pyplot as plt
 
+from optbench.errors import OptbenchError
 from optbench.results import atomic_path
 
 if TYPE_CHECKING:
@@ -26,6 +27,9 @@ if TYPE_CHECKING:
 # One colour per built-in optimizer, in teaching order; colour-blind-aware where it matters most
 # (sgd, momentum, adagrad, rmsprop, adam are the classic five and get the most distinct hues).
 GAP_FLOOR = 1e-16  # gaps below this (or rounding negatives) are drawn at the floor
+CEILING = (
+    1e200  # larger finite values (a diverging run) are drawn here: log axes overflow near 1e308
+)
 POINT_STYLE = {"ms": 9, "mec": "black", "mew": 0.8, "zorder": 5}  # where a path ends (or is)
 
 plt.rcParams.update(
@@ -68,9 +72,74 @@ def save_figure(fig: Figure, path: Path, svg: bool = False) -> list[Path]:
                     bbox_inches="tight",
                 )
             written.append(target)
+    except OSError as exc:  # a read-only folder, a full disk: the user's to fix, in one line
+        raise cannot_write(path, exc) from None
     finally:
         plt.close(fig)  # also when saving failed: a long notebook session must not leak figures
     return written
+
+
+def symlog_yaxis(ax: Axes, linthresh: float = 1e-3, most: int = 4) -> None:
+    """A symlog y axis (values of either sign over many decades) with at most ``most`` ticks
+    on each side of 0: matplotlib's own would label every decade, one on top of another."""
+    import numpy as np
+
+    ax.set_yscale("symlog", linthresh=linthresh)
+    low, high = ax.dataLim.intervaly
+    if np.isfinite([low, high]).all():  # a 5% margin in symlog units, not the linear one
+        scale = ax.yaxis.get_transform()
+        a, b = scale.transform([low, high])
+        pad = 0.05 * (b - a) or 0.5
+        low, high = scale.inverted().transform([a - pad, b + pad])
+    else:
+        low, high = ax.get_ylim()
+    top = max(abs(low), abs(high), linthresh * 10)
+    decades = np.arange(math.floor(math.log10(linthresh)) + 1, math.ceil(math.log10(top)) + 1)
+
+    def ticks(step: int) -> list[float]:
+        kept = 10.0 ** decades[::step]
+        return sorted(t for t in (0.0, *kept, *(-kept)) if low <= t <= high)
+
+    if len(ticks(1)) > 2 * most + 1:  # else matplotlib's own ticks are few enough
+        ax.set_yticks(ticks(math.ceil(len(decades) / most)))
+    ax.set_ylim(low, high)
+
+
+def for_log_axis(table: pd.DataFrame, floor: float) -> pd.DataFrame:
+    """``table``'s finite values clipped into [``floor``, ``CEILING``]; an infinite value (a
+    diverged step) stays infinite, so it is left out of the line rather than drawn at the top."""
+    return table.clip(lower=floor, upper=CEILING).where(~table.isin([math.inf]), math.inf)
+
+
+def fit_log_yaxis(ax: Axes) -> None:
+    """A log y axis spanning the finite data with a small margin, computed here: matplotlib's
+    own margin overflows for a diverged run's 1e299 and leaves the axis at 1 … 10."""
+    low, high = ax.dataLim.intervaly
+    ax.set_yscale("log")
+    if 0 < low <= high < math.inf:
+        ax.set_ylim(low / 2, high * 2 if high < 1e300 else high)
+
+
+def say_in_axes(ax: Axes, text: str) -> None:
+    """``text`` in the middle of ``ax``, boxed: why a panel shows less than it should (every
+    run diverged, nothing reached a target), so an empty panel is never mistaken for a bug."""
+    box = {"boxstyle": "round", "fc": "white", "ec": "0.6"}
+    ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center", fontsize=10,
+            color="0.2", bbox=box, zorder=10)  # fmt: skip
+
+
+def say_nothing_drawn(ax: Axes, text: str) -> None:
+    """An empty panel's y axis (linear, unlabelled: a log axis without data has no range) and
+    ``text`` saying why it is empty. Call it last, after the panel's scales are set."""
+    ax.set_yscale("linear")
+    ax.set_ylim(0, 1)
+    ax.set_yticks([])
+    say_in_axes(ax, text)
+
+
+def cannot_write(path: Path, exc: OSError) -> OptbenchError:
+    """The one-line error for a figure, GIF or page that could not be written to ``path``."""
+    return OptbenchError(f"cannot write '{path}': {exc.strerror or exc}")
 
 
 def setting_label(optimizer: str, lr: float, runs: pd.DataFrame) -> str:
@@ -82,13 +151,20 @@ def setting_label(optimizer: str, lr: float, runs: pd.DataFrame) -> str:
 
 
 def median_band(ax: Axes, table: pd.DataFrame, color: str, label: str | None, lw: float = 1.8,
-                alpha: float = 0.2) -> None:  # fmt: skip
+                alpha: float = 0.2) -> bool:  # fmt: skip
     """One setting's curve from a (x × seed) table: the median line, the min–max band over
-    seeds when there are several."""
+    seeds when there are several. Returns whether it had any finite value to draw."""
+    import numpy as np
+
     x = table.index.to_numpy()
     ax.plot(x, table.median(axis=1, skipna=True).to_numpy(), color=color, lw=lw, label=label)
     if table.shape[1] > 1:
         ax.fill_between(x, table.min(axis=1), table.max(axis=1), color=color, alpha=alpha, lw=0)
+    return bool(np.isfinite(table.to_numpy(dtype=float)).any())
+
+
+NOTHING_FINITE = "every run diverged before a finite value\nwas recorded: nothing to draw"
+"""What a curve panel says when it has no finite value (a start where f overflows)."""
 
 
 def curve_scale(panel: pd.DataFrame) -> tuple[str, str, str, str]:

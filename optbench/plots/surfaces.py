@@ -19,13 +19,19 @@ from optbench.columns import GAP_TARGETS, target_column
 from optbench.plots.panels import cell_columns, cell_panels, varying
 from optbench.plots.style import (
     GAP_FLOOR,
+    NOTHING_FINITE,
     POINT_STYLE,
     color_for,
     curve_scale,
+    fit_log_yaxis,
+    for_log_axis,
     median_band,
     panel_grid,
     save_figure,
+    say_in_axes,
+    say_nothing_drawn,
     setting_label,
+    symlog_yaxis,
 )
 from optbench.problems import get_problem
 from optbench.problems.surface_values import grid_values
@@ -40,6 +46,12 @@ if TYPE_CHECKING:
 
     from optbench.problems import SurfaceSpec
 
+RUNS_COLUMNS = ("steps", "start_x", "start_y", "diverged_step")
+"""The runs.csv columns this module reads beyond ``plots.RUNS_COLUMNS``."""
+HISTORY_COLUMNS = ("step", "loss", "gap", "x", "y")
+"""The history.csv columns this module reads (``gap`` is blank where f* is unknown)."""
+X = "step"
+"""History's x axis: never blank."""
 LINE_STYLES = ("-", "--", ":", "-.")
 """Settings other than the optimizer, where a figure pools problems into lines (ECDF)."""
 
@@ -78,12 +90,22 @@ def draw_surface(ax: Axes, surface: SurfaceSpec, window: Window, colorbar: bool 
     (x0, x1), (y0, y1) = window
     xs = np.linspace(x0, x1, 400)
     ys = np.linspace(y0, y1, 400)
-    z = grid_values(surface, xs, ys)
-    height = z - (surface.fstar if surface.fstar is not None else z.min())
-    positive = height[height > 0]
-    lo = max(positive.min(), positive.max() * 1e-9) if positive.size else 1e-12
-    levels = np.geomspace(lo, height.max(), 18)
-    clipped = np.maximum(height, lo)
+    with np.errstate(all="ignore"):  # a window widened to a far start overflows f
+        z = grid_values(surface, xs, ys)
+    finite = np.isfinite(z)
+    height = z - (surface.fstar if surface.fstar is not None else z[finite].min(initial=0.0))
+    positive = height[finite & (height > 0)]
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    ax.set_xlabel("x (parameter 1)")
+    ax.set_ylabel("y (parameter 2)")
+    if not positive.size or positive.max() <= positive.min():
+        say_in_axes(ax, "f is not finite over this window\n(a start far outside it):\nno contours")
+        return
+    top = positive.max()
+    lo = max(positive.min(), top * 1e-9)
+    levels = np.geomspace(lo, top, 18)
+    clipped = np.clip(np.where(finite, height, top), lo, top)
     filled = ax.contourf(
         xs,
         ys,
@@ -91,7 +113,7 @@ def draw_surface(ax: Axes, surface: SurfaceSpec, window: Window, colorbar: bool 
         levels=levels,
         cmap="Greys_r",
         alpha=0.55,
-        norm=matplotlib.colors.LogNorm(lo, height.max()),
+        norm=matplotlib.colors.LogNorm(lo, top),
         extend="both",
     )
     ax.contour(xs, ys, clipped, levels=levels, colors="0.45", linewidths=0.5)
@@ -104,10 +126,6 @@ def draw_surface(ax: Axes, surface: SurfaceSpec, window: Window, colorbar: bool 
             format=matplotlib.ticker.LogFormatterSciNotation(),
         )
         bar.set_label("f − f*" if surface.fstar is not None else "f − min f (window)")
-    ax.set_xlim(x0, x1)
-    ax.set_ylim(y0, y1)
-    ax.set_xlabel("x (parameter 1)")
-    ax.set_ylabel("y (parameter 2)")
 
 
 def contour_axes(runs: pd.DataFrame) -> tuple[Figure, Axes, SurfaceSpec]:
@@ -170,20 +188,24 @@ def loss_figure(runs: pd.DataFrame, history: pd.DataFrame, title: str | None = N
     _, value, scale, _ = curve_scale(history)  # the gap where f* is known, else f on symlog
     fig, ax = plt.subplots(figsize=(7.2, 4.6))
     merged = history.merge(runs[["run_id", "optimizer", "lr"]], on="run_id")
+    drawn = False
     for (optimizer, lr), group in merged.groupby(["optimizer", "lr"], sort=False):
-        table = group.pivot_table(index="step", columns="run_id", values=value, aggfunc="first")
+        table = group.pivot_table(index="step", columns="run_id", values=value, aggfunc="first",
+                                  dropna=False)  # fmt: skip
         if scale == "log":
-            table = table.clip(lower=GAP_FLOOR)
+            table = for_log_axis(table, GAP_FLOOR)
         sub = runs[(runs["optimizer"] == optimizer) & (runs["lr"] == lr)]
-        median_band(ax, table, color_for(optimizer), setting_label(optimizer, lr, sub))
+        drawn |= median_band(ax, table, color_for(optimizer), setting_label(optimizer, lr, sub))
     if scale == "log":
-        ax.set_yscale("log")
+        fit_log_yaxis(ax)
         ax.set_ylabel("f − f*  (gap to the minimum, log scale)")
         for level in (1e-3,):
             ax.axhline(level, color="0.6", lw=0.8, ls="--")
     else:
-        ax.set_yscale("symlog", linthresh=1e-3)
+        symlog_yaxis(ax)
         ax.set_ylabel("f (unbounded below; symlog scale)")
+    if not drawn:
+        say_nothing_drawn(ax, NOTHING_FINITE)
     ax.set_xlabel("step (updates)")
     ax.set_title(title or f"{surface.label}: loss against step")
     ax.grid(True, which="major", alpha=0.3)
@@ -231,44 +253,75 @@ def trajectory_grid_figure(runs: pd.DataFrame, history: pd.DataFrame, problem: s
             )
         draw_landmarks(ax, surface, own)
         settings = "".join(f", {k} {v}" for k, v in named.items() if k != "optimizer")
-        ax.set_title(f"{optimizer}  lr {own['lr'].iloc[0]:.3g}  ({len(own)} seeds){settings}")
+        lost = int(own["diverged"].astype(bool).sum())
+        seeds = f"{len(own)} seeds" + (f", {lost} diverged" if lost else "")
+        ax.set_title(f"{optimizer}  lr {own['lr'].iloc[0]:.3g}  ({seeds}){settings}")
     fig.suptitle(f"{surface.label}: paths at the tuned learning rates", y=1.0)
     fig.tight_layout()
     return fig
+
+
+def _with_minimum(runs: pd.DataFrame) -> tuple[pd.DataFrame, str]:
+    """The runs of problems whose f* is known (gap targets exist only there), and a note
+    naming the problems left out (empty when none is)."""
+    has = {name: get_problem(str(name)).fstar is not None for name in runs["problem"].unique()}
+    known = runs["problem"].map(has).astype(bool)
+    left_out = ", ".join(dict.fromkeys(map(str, runs.loc[~known, "problem"])))
+    return runs[known], f"  (f* unknown, left out: {left_out})" if left_out else ""
+
+
+def _say_why_empty(ax: Axes, runs: pd.DataFrame, reached: bool, target: str) -> None:
+    """Say in ``ax`` why no line rises: no problem with a known f*, or no target reached."""
+    if runs.empty:
+        say_in_axes(ax, "f* is unknown on every problem:\nno gap target to reach")
+    elif not reached:
+        lost = "diverged" in runs and runs["diverged"].astype(bool).all()
+        what = "every run diverged" if lost else "no run got there"
+        say_in_axes(ax, f"no gap target reached (not even {target}):\n{what}")
 
 
 def ecdf_figure(runs: pd.DataFrame) -> Figure:
     """COCO-style ECDF: the fraction of (problem, target, seed) triples an optimizer has
     solved by each step, for gap targets 1e-1 … 1e-8. Higher and further left is better.
 
-    Problems are pooled; any other cell setting that varies gets a line style of its own."""
+    Problems are pooled (those without a known f*, which have no gap, are left out and named
+    in the title); any other cell setting that varies gets a line style of its own."""
+    runs, left_out = _with_minimum(runs)
     settings = [c for c in varying(runs, cell_columns(runs)) if c not in ("problem", "optimizer")]
     fig, ax = plt.subplots(figsize=(7.2, 4.6))
-    horizon = max(int(runs["steps"].max()), 1)
+    horizon = max(int(runs["steps"].max()), 1) if len(runs) else 1
     styles: dict[tuple, str] = {}
+    solved = False
     for key, rows in runs.groupby(["optimizer", *settings], sort=False, dropna=False):
         optimizer, *values = key
         style = styles.setdefault(tuple(values), LINE_STYLES[len(styles) % len(LINE_STYLES)])
         steps = np.sort(solved_steps(rows, GAP_TARGETS)["steps"].to_numpy())
         reached = steps[np.isfinite(steps)]
+        solved |= bool(reached.size)
         x = np.concatenate([[1], np.maximum(reached, 1), [horizon]])
         y = np.concatenate([[0], np.arange(1, reached.size + 1), [reached.size]]) / steps.size
         label = ", ".join([optimizer, *(f"{c}={v}" for c, v in zip(settings, values, strict=True))])
         ax.step(x, y, where="post", color=color_for(optimizer), lw=1.8, ls=style, label=label)
+    _say_why_empty(ax, runs, solved, f"{max(GAP_TARGETS):g}")
     ax.set_xscale("log")
     ax.set_ylim(0, 1.02)
     ax.set_xlabel("steps (updates, log scale)")
     ax.set_ylabel("fraction of (problem, target, seed) solved")
-    ax.set_title(f"ECDF of steps to reach gap targets 1e-1 … 1e-{len(GAP_TARGETS)}")
+    ax.set_title(f"ECDF of steps to reach gap targets 1e-1 … 1e-{len(GAP_TARGETS)}{left_out}")
     ax.grid(True, which="major", alpha=0.3)
-    ax.legend(framealpha=0.9)
+    if len(runs):
+        ax.legend(framealpha=0.9)
     return fig
 
 
 def performance_profile_figure(runs: pd.DataFrame, conditions: Sequence[str]) -> Figure:
     """Dolan–Moré profile: the fraction of problems (each combination of ``conditions``) each
-    optimizer solves (gap ≤ 1e-3) within τ times the steps of the fastest one on it."""
+    optimizer solves (gap ≤ 1e-3) within τ times the steps of the fastest one on it. Problems
+    without a known f* have no gap: they are left out and named in the title."""
+    runs, left_out = _with_minimum(runs)
     column = target_column(RANK_TARGET)
+    if column not in runs:
+        runs = runs.assign(**{column: np.nan})
     cost = (
         runs.assign(_steps=runs[column].astype("Float64").fillna(np.inf).astype(float))
         .groupby([*conditions, "optimizer"], sort=False, dropna=False)["_steps"]
@@ -285,15 +338,17 @@ def performance_profile_figure(runs: pd.DataFrame, conditions: Sequence[str]) ->
         values = ratio[optimizer].to_numpy()
         share = [(values <= tau).sum() / len(values) for tau in taus]
         ax.step(taus, share, where="post", color=color_for(optimizer), lw=1.8, label=optimizer)
+    _say_why_empty(ax, runs, bool(finite.size), f"{RANK_TARGET:g}")
     ax.set_xscale("log")
     ax.xaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
     ax.xaxis.set_minor_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
     ax.set_ylim(0, 1.02)
     ax.set_xlabel("τ  (steps relative to the fastest optimizer on each problem, log scale)")
     ax.set_ylabel(f"fraction of problems solved (gap ≤ {RANK_TARGET:g})")
-    ax.set_title(f"Performance profile over {len(cost)} problem(s)")
+    ax.set_title(f"Performance profile over {len(cost)} problem(s){left_out}")
     ax.grid(True, which="major", alpha=0.3)
-    ax.legend(framealpha=0.9)
+    if len(cost.columns):
+        ax.legend(framealpha=0.9)
     return fig
 
 

@@ -14,15 +14,21 @@ import numpy as np
 
 from optbench.analysis import score
 from optbench.families import family_names
-from optbench.plots import family_module
+from optbench.plots import check_frames, family_module
 from optbench.plots.panels import cell_columns, cell_panels
 from optbench.plots.style import (
+    CEILING,
     GAP_FLOOR,
+    NOTHING_FINITE,
     color_for,
     curve_scale,
+    fit_log_yaxis,
+    for_log_axis,
     median_band,
     panel_grid,
     save_figure,
+    say_nothing_drawn,
+    symlog_yaxis,
 )
 
 if TYPE_CHECKING:
@@ -58,41 +64,41 @@ def _legend_below(fig, axes) -> None:
     fig.tight_layout(rect=(0, 0.06, 1, 1))
 
 
+def _diverged(runs: pd.DataFrame) -> str:
+    """``, 2/3 diverged`` when any of ``runs`` diverged, else nothing."""
+    count = int(runs["diverged"].astype(bool).sum())
+    return f", {count}/{len(runs)} diverged" if count else ""
+
+
 def lr_sensitivity_figure(grid_runs: pd.DataFrame) -> Figure:
-    """Final gap against lr: median over seeds (line) and the range over seeds (band).
+    """Final gap (final f where f* is unknown) against lr: median over seeds (line) and the
+    range over seeds (band).
 
     Where other hyperparameters also vary, each lr shows its best setting of them. An lr where
-    most seeds diverged is an × in the optimizer's row along the top.
+    most seeds diverged is an × in the optimizer's row along the top; a panel where that is
+    every lr says so in words. A final f that can be negative is drawn on a symlog scale.
     """
     panels = cell_panels(grid_runs.assign(_score=score(grid_runs)))
     fig, axes = _grid(len(panels))
     for ax, (named, panel) in zip(axes, panels, strict=True):
+        gaps = panel["final_gap"].notna().any()
+        finite_scores = panel["_score"][np.isfinite(panel["_score"])]
+        log = gaps or bool((finite_scores > 0).all())
+        drawn = False
         for index, (optimizer, group) in enumerate(panel.groupby("optimizer", sort=False)):
             hp = [c for c in group.columns if c.startswith("hp_") and group[c].nunique() > 1]
             stats = group.groupby(["lr", *hp])["_score"].agg(median="median", low="min", high="max")
             stats = stats.sort_values("median").groupby(level="lr").head(1).sort_index()
             lrs = stats.index.get_level_values("lr").to_numpy()
-            median = stats["median"].to_numpy()
-            finite = np.isfinite(median)
+            median, low, high = (stats[c].to_numpy() for c in ("median", "low", "high"))
+            finite, band = np.isfinite(median), np.isfinite(high) & np.isfinite(median)
+            if log:  # finite values into the axis' range; an infinite one stays an ×
+                median, low, high = (np.clip(v, GAP_FLOOR, CEILING) for v in (median, low, high))
+            drawn |= bool(finite.any())
             color = color_for(optimizer)
-            ax.plot(
-                lrs[finite],
-                np.maximum(median[finite], GAP_FLOOR),
-                "-o",
-                color=color,
-                ms=3.5,
-                lw=1.6,
-                label=optimizer,
-            )
-            band = np.isfinite(stats["high"].to_numpy()) & finite
-            ax.fill_between(
-                lrs[band],
-                np.maximum(stats["low"].to_numpy()[band], GAP_FLOOR),
-                stats["high"].to_numpy()[band],
-                color=color,
-                alpha=0.18,
-                lw=0,
-            )
+            ax.plot(lrs[finite], median[finite], "-o", color=color, ms=3.5, lw=1.6,
+                    label=optimizer)  # fmt: skip
+            ax.fill_between(lrs[band], low[band], high[band], color=color, alpha=0.18, lw=0)
             if (~finite).any():  # one row of × per optimizer along the top, so none hides another
                 row = np.full((~finite).sum(), 0.97 - 0.045 * index)
                 ax.plot(
@@ -105,11 +111,15 @@ def lr_sensitivity_figure(grid_runs: pd.DataFrame) -> Figure:
                     transform=ax.get_xaxis_transform(),
                 )
         ax.set_xscale("log")
-        ax.set_yscale("log")
-        ax.set_xlabel("learning rate")
+        if not drawn:
+            say_nothing_drawn(ax, "most seeds diverged at every learning rate:\nno final value")
+        elif log:
+            fit_log_yaxis(ax)
+        else:
+            symlog_yaxis(ax)
         network = "epochs" in panel and panel["epochs"].notna().any()
         what = "final training loss" if network else "final f"
-        what = "final f − f*" if panel["final_gap"].notna().any() else what
+        what = "final f − f*" if gaps else what if log else f"{what} (symlog: it goes negative)"
         ax.set_ylabel(what)
         ax.set_title(_title(named, panel))
         ax.grid(True, which="major", alpha=0.3)
@@ -131,13 +141,18 @@ def tuned_loss_figure(runs: pd.DataFrame, history: pd.DataFrame) -> Figure:
     for ax, (named, rows) in zip(axes, panels, strict=True):
         panel = merged[merged["run_id"].isin(rows["run_id"])]
         x, y, scale, what = curve_scale(panel)
+        drawn = False
         for (optimizer, lr), group in panel.groupby(["optimizer", "lr"], sort=False):
-            value = group.pivot_table(index=x, columns="run_id", values=y, aggfunc="first")
+            value = group.pivot_table(index=x, columns="run_id", values=y, aggfunc="first",
+                                      dropna=False)  # fmt: skip
             if scale == "log":
-                value = value.clip(lower=GAP_FLOOR)
-            median_band(ax, value, color_for(optimizer), f"{optimizer} (lr {lr:.3g})", lw=1.6,
-                        alpha=0.18)  # fmt: skip
-        ax.set_yscale(scale)
+                value = for_log_axis(value, GAP_FLOOR)
+            own = rows[(rows["optimizer"] == optimizer) & (rows["lr"] == lr)]
+            label = f"{optimizer} (lr {lr:.3g}{_diverged(own)})"
+            drawn |= median_band(ax, value, color_for(optimizer), label, lw=1.6, alpha=0.18)
+        symlog_yaxis(ax) if scale == "symlog" else fit_log_yaxis(ax)
+        if not drawn:
+            say_nothing_drawn(ax, NOTHING_FINITE)
         ax.set_xlabel("epoch (passes over the training set)" if x == "epoch" else "step (updates)")
         ax.set_ylabel(what)
         ax.set_title(_title(named, rows))
@@ -157,6 +172,7 @@ def draw_sweep_figures(
     svg: bool = False,
 ) -> list[Path]:
     """Every sweep figure that the sweep's shape supports; returns the files written."""
+    check_frames(grid_runs, history, folder, needs=("final_gap", "final_loss", "steps"))
     written = []
     cells = cell_columns(grid_runs)
     if grid_runs.groupby(cells, dropna=False)["lr"].nunique().max() > 1:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from optbench.errors import OptbenchError
 from optbench.families import family_names, get_family
+from optbench.plots import ends_a_line
 from optbench.reporting.template import PAGE, STYLE
 from optbench.results import (
     HISTORY_CSV,
@@ -50,8 +51,9 @@ CAPTIONS = {
         "fall is faster progress; the dashed line is the 1e-3 target; a line that stops diverged."
     ),
     "lr_sensitivity": (
-        "Final gap against learning rate, both on log scales: look for how wide each optimizer's "
-        "range of good learning rates is, and where it starts to diverge."
+        "Final gap (the final f where f* is unknown) against learning rate, on log scales: look "
+        "for how wide each optimizer's range of good learning rates is, and where it starts to "
+        "diverge (an × along the top)."
     ),
     "tuned_loss": (
         "Loss curves at each optimizer's best learning rate: the fair race, once every optimizer "
@@ -105,6 +107,9 @@ def write_report(folder: str | os.PathLike) -> Path:
         raise OptbenchError(f"'{folder}' is not a folder")
     if not (folder / RUNS_CSV).is_file():
         raise OptbenchError(f"'{folder}' is not an optbench results folder (no {RUNS_CSV})")
+    if not ends_a_line(folder / RUNS_CSV):
+        raise OptbenchError(f"'{folder / RUNS_CSV}' ends in the middle of a line: a damaged "
+                            "(truncated) file")  # fmt: skip
     runs = read_csv_or_error(folder / RUNS_CSV)
     missing = [c for c in RUNS_COLUMNS if c not in runs.columns]
     if missing:
@@ -127,7 +132,10 @@ def write_report(folder: str | os.PathLike) -> Path:
         body="\n".join(body),
     )
     path = folder / REPORT_HTML
-    atomic_write_text(path, page)
+    try:
+        atomic_write_text(path, page)
+    except OSError as exc:  # a read-only folder, a full disk: one line, not a traceback
+        raise OptbenchError(f"cannot write '{path}': {exc.strerror or exc}") from None
     return path
 
 
@@ -256,8 +264,11 @@ def _sweep_settings(config: Mapping[str, Any]) -> str:
 BEST_COLUMNS = {
     "problem": "problem", "preset": "preset", "noise": "noise", "steps": "steps",
     "optimizer": "optimizer", "lr": "lr", "seeds": "seeds", "evaluated_on": "evaluated on",
+    "compared_by": "compared by",
     "final_gap_median": "median gap", "final_gap_geomean": "geo-mean gap",
-    "final_gap_geo_ci_low": "95% CI low", "final_gap_geo_ci_high": "95% CI high",
+    "final_gap_geo_ci_low": "gap 95% CI low", "final_gap_geo_ci_high": "gap 95% CI high",
+    "final_loss_median": "median final loss", "final_loss_ci_low": "loss 95% CI low",
+    "final_loss_ci_high": "loss 95% CI high",
     "steps_to_1e-03_median": "steps to 1e-3", "diverged_fraction": "diverged",
 }  # fmt: skip
 """best.csv has a column per hyperparameter of every optimizer; the page shows what to compare
@@ -270,9 +281,10 @@ def _best_view(frame: pd.DataFrame) -> pd.DataFrame:
     from optbench.analysis import CELL
 
     keep = [c for c in BEST_COLUMNS if c in frame.columns]
-    detail = ("hp_", "log10_gap_", "final_gap_mean", "final_gap_ci_")  # in the CSV, not the page
+    detail = ("hp_", "log10_gap_", "final_gap_mean", "final_gap_ci_", "final_loss_mean")  # CSV only
     keep += [c for c in frame.columns if c not in BEST_COLUMNS and not c.startswith(detail)]
     settings = set(CELL) - {"problem", "optimizer"}
+    settings.add("compared_by")  # said by the headers unless problems differ in it
     keep = [c for c in keep if c not in settings or frame[c].nunique() > 1]
     return frame[keep].rename(columns=BEST_COLUMNS)
 

@@ -288,6 +288,7 @@ def network_summary(runs: pd.DataFrame) -> pd.DataFrame:
         accuracy_column(0.9): "epochs to 0.9",
         "diverged": "diverged",
     }
+    columns = {k: v for k, v in columns.items() if k in runs}  # an old or edited runs.csv
     table = runs[list(columns)].rename(columns=columns)
     if runs["seed"].nunique() > 1:
         table.insert(2, "seed", runs["seed"])

@@ -114,6 +114,7 @@ def summary_table(runs: pd.DataFrame) -> pd.DataFrame:
         target_column(SUMMARY_TARGET): f"steps to {SUMMARY_TARGET:g}",
         "diverged": "diverged",
     }
+    columns = {k: v for k, v in columns.items() if k in runs}  # an old or edited runs.csv
     table = runs[list(columns)].rename(columns=columns)
     if runs["seed"].nunique() > 1:
         table.insert(2, "seed", runs["seed"])
