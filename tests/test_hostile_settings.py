@@ -64,3 +64,15 @@ def test_a_grid_too_large_to_list_is_refused_before_it_is_made():
         SweepConfig.from_raw({"lr": {"log_space": [1e-3, 1], "num": 1e9}})
     with pytest.raises(optbench.OptbenchError, match="runs"):
         SweepConfig.from_raw({"lr": "1e-3..1:100", "seeds": 1_000_000, "steps": 10})
+
+
+@pytest.mark.parametrize("drop", ["lr", "optimizer"])
+def test_plot_on_a_sweep_whose_best_csv_lost_a_column_is_one_line(tmp_path, drop):
+    import pandas as pd
+
+    folder = tmp_path / "sweep"
+    optbench.sweep(optimizers=["sgd"], problems="bowl", lr="0.1,0.2", steps=5, out=folder,
+                   plots=False)  # fmt: skip
+    best = pd.read_csv(folder / "best.csv")
+    best.drop(columns=drop).to_csv(folder / "best.csv", index=False)
+    assert drop in one_line_error("plot", str(folder))
