@@ -384,11 +384,15 @@ def test_ctrl_c_keeps_finished_chunks_and_says_how_to_resume(tmp_path):
         "--out",
         str(out),
     ]
+    inherited = signal.getsignal(signal.SIGINT)
     process = subprocess.Popen(
         [sys.executable, "-m", "optbench", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # Ctrl-C as a user's terminal delivers it: an ignored SIGINT (some earlier test or
+        # library in this process may have set that) would be inherited across exec
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and process.poll() is None:
@@ -397,7 +401,7 @@ def test_ctrl_c_keeps_finished_chunks_and_says_how_to_resume(tmp_path):
         time.sleep(0.02)
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=120)
-    assert process.returncode == 130, stderr
+    assert process.returncode == 130, f"{stderr} (SIGINT here: {inherited})"
     assert "interrupted: finished runs are kept" in stderr and "--resume" in stderr
     assert "Traceback" not in stderr
     assert 2 <= len(list((out / "chunks").glob("*.runs.csv"))) < 16
