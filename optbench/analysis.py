@@ -46,8 +46,9 @@ def cell_columns(frame: pd.DataFrame) -> list[str]:
 
 
 def varying(frame: pd.DataFrame, columns: Sequence[str]) -> list[str]:
-    """The ``columns`` taking more than one value in ``frame`` (a missing value counts)."""
-    return [c for c in columns if c in frame and frame[c].nunique(dropna=False) > 1]
+    """The ``columns`` taking more than one value in ``frame`` (missing values ignored: a
+    network setting is blank on a surface's rows)."""
+    return [c for c in columns if c in frame and frame[c].nunique() > 1]
 
 
 def hp_columns(runs: pd.DataFrame) -> list[str]:

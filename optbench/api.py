@@ -379,9 +379,9 @@ def _plot_sweep(folder: Path, runs: pd.DataFrame, history: pd.DataFrame, svg: bo
         picked = runs[runs["phase"] == "final"]
     else:
         best = read_csv_or_error(folder / BEST_CSV)
-        needed = {"lr", *cell_columns(grid_runs)}
-        needed |= {c for c in best.columns if c.startswith("hp_")} - set(grid_runs.columns)
-        missing = sorted(needed - set(best.columns) | (needed - set(grid_runs.columns)))
+        missing = {"lr", *cell_columns(grid_runs)} - set(best.columns)
+        missing |= {c for c in best.columns if c.startswith("hp_")} - set(grid_runs.columns)
+        missing = sorted(missing)
         if missing:
             raise OptbenchError(
                 f"{folder / BEST_CSV} lacks {', '.join(missing)} (or runs.csv does): it is not "

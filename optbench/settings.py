@@ -116,7 +116,6 @@ SETTINGS: tuple[Setting, ...] = (
 
 BY_NAME = {s.name: s for s in SETTINGS}
 ALIASES = {s.alias: s.name for s in SETTINGS if s.alias}
-NETWORK = tuple(s.name for s in SETTINGS if s.group == "network")
 EXECUTION = tuple(s.name for s in SETTINGS if s.group == "execution")
 PLAN = tuple(s.name for s in SETTINGS if s.group != "execution")
 """The settings that make a sweep's identity (its sha256, its runs)."""
@@ -125,6 +124,10 @@ PLAN = tuple(s.name for s in SETTINGS if s.group != "execution")
 def of_family(family: str) -> tuple[str, ...]:
     """The settings only ``family``'s problems take (none for 2-D surfaces)."""
     return tuple(s.name for s in SETTINGS if s.group == family)
+
+
+NETWORK = of_family("network")
+"""The network family's settings, which a sweep file may also write under ``[network]``."""
 
 
 def canonical(name: str) -> str:

@@ -11,18 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from optbench import analysis
-
-
-def cell_columns(frame: pd.DataFrame) -> list[str]:
-    """The cell columns ``frame`` has, in cell order (read at call time: the cell may grow)."""
-    return [c for c in analysis.CELL if c in frame.columns]
-
-
-def varying(frame: pd.DataFrame, columns: list[str]) -> list[str]:
-    """Those of ``columns`` that take more than one value in ``frame`` (missing ones ignored:
-    a network setting is blank on a surface's rows)."""
-    return [c for c in columns if frame[c].nunique(dropna=True) > 1]
+from optbench.analysis import cell_columns, varying
 
 
 def cell_panels(

@@ -14,9 +14,9 @@ import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 
-from optbench.analysis import RANK_TARGET, solved_steps
+from optbench.analysis import RANK_TARGET, cell_columns, solved_steps, varying
 from optbench.columns import GAP_TARGETS, target_column
-from optbench.plots.panels import cell_columns, cell_panels, varying
+from optbench.plots.panels import cell_panels
 from optbench.plots.style import (
     GAP_FLOOR,
     NOTHING_FINITE,

@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from optbench.analysis import score
+from optbench.analysis import cell_columns, score
 from optbench.families import family_names
 from optbench.plots import check_frames, family_module
-from optbench.plots.panels import cell_columns, cell_panels
+from optbench.plots.panels import cell_panels
 from optbench.plots.style import (
     CEILING,
     GAP_FLOOR,

@@ -280,20 +280,20 @@ def network_batch(update, init, hp, state_size, batch_size, *batch) -> None:
     nothing to compile and a few microseconds per run."""
     import numba
 
-    seeds = batch[4]
+    runs = hp.shape[0]
 
     def train(r: int) -> None:
         _train_one(update, init, hp[r], state_size, batch_size, r, *batch)
 
-    threads = min(numba.get_num_threads(), seeds.size)
+    threads = min(numba.get_num_threads(), runs)
     if threads <= 1:
-        for r in range(seeds.size):
+        for r in range(runs):
             train(r)
         return
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(threads) as pool:
-        list(pool.map(train, range(seeds.size)))
+        list(pool.map(train, range(runs)))
 
 
 def run_network_group(
