@@ -631,15 +631,7 @@ def _flatten_network_table(raw: dict[str, object], where: Where) -> dict[str, ob
 def _hidden_axis(value: object) -> tuple[tuple[int, ...], ...]:
     """Architectures: ``64,32`` / ``[64, 32]`` is one (two layers); a list of several
     (``["16", "64x32"]``, ``[[16], [64, 32]]``, or the flag repeated) is an axis."""
-    texts = value if isinstance(value, list | tuple) else [value]
-    for text in texts:
-        if isinstance(text, str) and any(
-            not part.strip() for part in text.replace("x", ",").split(",")
-        ):
-            raise OptbenchError(f"--hidden '{text}': an empty layer size (e.g. --hidden 64,32)")
     if isinstance(value, list | tuple) and any(isinstance(v, list | tuple | str) for v in value):
-        if not value:
-            raise OptbenchError("hidden = []: name at least one architecture")
         return tuple(dict.fromkeys(parse_hidden(v) for v in value))
     return (parse_hidden(value),)
 

@@ -257,7 +257,9 @@ def parse_hidden(value: str | int | tuple[int, ...] | list[int]) -> tuple[int, .
     if isinstance(value, int):
         items: list = [value]
     elif isinstance(value, str):
-        items = [v for v in value.replace("x", ",").replace(" ", "").split(",") if v]
+        items = value.replace("x", ",").replace(" ", "").split(",")
+        if not all(items):
+            raise OptbenchError(f"--hidden '{value}': an empty layer size (e.g. --hidden 64,32)")
     else:
         items = list(value)
     sizes = []
