@@ -508,7 +508,7 @@ class SweepConfig:
         ]
         return data
 
-    @property
+    @functools.cached_property
     def sha256(self) -> str:
         payload = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(payload.encode()).hexdigest()
