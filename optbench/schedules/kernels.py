@@ -30,9 +30,11 @@ from optbench.schedules.specs import (
     N_MILESTONES,
     ONECYCLE,
     POLYNOMIAL,
+    ROW_WIDTH,
     SLOT,
     STEP,
     WARMUP_COSINE,
+    schedule_row,
 )
 
 STEP_SIZE = SLOT["step_size"]
@@ -168,3 +170,24 @@ def lr_at(row, steps):
     for i in range(steps.size):
         out[i] = scheduled_lr(row, max(steps[i], 1))
     return out
+
+
+def constant_rows(n_runs: int) -> np.ndarray:
+    """Schedule rows of ``n_runs`` runs at a constant learning rate (the engines' default)."""
+    rows = np.zeros((n_runs, ROW_WIDTH))
+    rows[:, KIND] = CONSTANT
+    rows[:, MOMENTUM_INDEX] = -1.0
+    return rows
+
+
+def schedule_matrix(configs) -> np.ndarray:
+    """The schedule rows of a group's run configs (``RunConfig``), padded to one width (the
+    milestones vary in number); the kernels never read past a row's own milestones."""
+    rows = [
+        schedule_row(c.schedule, dict(c.schedule_params), c.preset, c.lr, tuple(n for n, _ in c.hp))
+        for c in configs
+    ]
+    matrix = np.zeros((len(rows), max(map(len, rows))))
+    for r, row in enumerate(rows):
+        matrix[r, : len(row)] = row
+    return matrix

@@ -14,6 +14,7 @@ the updates done *before* an update (``last_epoch`` of a scheduler stepped after
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -122,8 +123,8 @@ class ScheduleSpec:
             )
         if self.index == ONECYCLE and not values["pct_start"] * values["decay_steps"] > 1:
             raise OptbenchError(
-                f"{where}: pct_start={values['pct_start']:g} of {values['decay_steps']:g} updates leaves no "
-                "warm-up phase (pct_start × updates must exceed 1)"
+                f"{where}: pct_start={values['pct_start']:g} of {values['decay_steps']:g} "
+                "updates leaves no warm-up phase (pct_start × updates must exceed 1)"
             )
         t_mult = values.get("t_mult")
         if preset == "torch" and t_mult is not None and not float(t_mult).is_integer():
@@ -164,7 +165,7 @@ def parse_milestones(value: object) -> tuple[int, ...]:
         if not (math.isfinite(number) and number.is_integer() and 1 <= number <= 1e15):
             raise OptbenchError(f"milestones={value!r}: {item!r} is not a whole number >= 1")
         numbers.append(int(number))
-    if any(b <= a for a, b in zip(numbers, numbers[1:], strict=False)):
+    if any(b <= a for a, b in itertools.pairwise(numbers)):
         shown = ",".join(map(str, numbers))
         raise OptbenchError(f"milestones={shown} must be strictly increasing")
     return tuple(numbers)
