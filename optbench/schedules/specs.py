@@ -81,8 +81,8 @@ class ScheduleSpec:
     formula: str
     torch: str
     keras: str
-    defaults: Mapping[str, Mapping[str, Value | Callable[[int], Value]]]
-    """preset → parameter → value, or a function of the run's updates giving it."""
+    defaults: Mapping[str, Mapping[str, Value | OfRun]]
+    """preset → parameter → value, or how it follows from the run's updates."""
     differs: str = ""
     """Where torch's and Keras' definitions part, in words (empty: they agree)."""
 
@@ -96,11 +96,9 @@ class ScheduleSpec:
         if preset not in self.defaults:
             raise unknown_name("preset", preset, self.defaults)
         values: dict[str, Value] = {}
-        for name, default in self.defaults[preset].items():
-            value = given.get(name, default)
-            values[name] = value(steps) if callable(value) else value
-        for name, value in values.items():
-            values[name] = check_parameter(name, value)
+        for name, default in self.defaults[preset].items():  # in order: a default may use
+            value = given.get(name, default)  # the values before it (T − warmup)
+            values[name] = check_parameter(name, value(steps, values) if callable(value) else value)
         self._check_together(values, steps, preset)
         return values
 
@@ -171,24 +169,40 @@ def parse_milestones(value: object) -> tuple[int, ...]:
     return tuple(numbers)
 
 
-def _fraction(part: float, minimum: int = 1) -> Callable[[int], float]:
-    """A default of ``part`` of the run's updates (at least ``minimum``)."""
-    return lambda steps: float(max(minimum, int(steps * part)))
+@dataclass(frozen=True)
+class OfRun:
+    """A default that follows the run's number of updates T (``text`` says how)."""
+
+    text: str
+    value: Callable[[int, Mapping[str, Value]], Value]
+    """Of the run's updates and the parameters resolved before this one."""
+
+    def __call__(self, steps: int, earlier: Mapping[str, Value]) -> Value:
+        return self.value(steps, earlier)
+
+    def __str__(self) -> str:
+        return self.text
 
 
-def _run_length(steps: int) -> float:
-    return float(steps)
+def _fraction(part: int) -> OfRun:
+    """T // ``part`` updates (at least 1)."""
+    return OfRun(f"T/{part}", lambda steps, _: float(max(1, steps // part)))
 
 
-def _milestones(steps: int) -> tuple[int, ...]:
-    return tuple(dict.fromkeys(max(1, steps * k // 4) for k in (2, 3)))
+_run_length = OfRun("T", lambda steps, _: float(steps))
+_milestones = OfRun(
+    "T/2,3T/4", lambda steps, _: tuple(dict.fromkeys(max(1, steps * k // 4) for k in (2, 3)))
+)
+_after_warmup = OfRun(
+    "T − warmup", lambda steps, earlier: float(max(1.0, steps - earlier["warmup"]))
+)
 
 
-def _same(**defaults: Value | Callable[[int], Value]) -> dict[str, dict]:
+def _same(**defaults: Value | OfRun) -> dict[str, dict]:
     return {"torch": dict(defaults), "keras": dict(defaults)}
 
 
-def _preset(torch: Mapping, keras: Mapping, **shared: Value | Callable[[int], Value]) -> dict:
+def _preset(torch: Mapping, keras: Mapping, **shared: Value | OfRun) -> dict:
     return {"torch": {**shared, **torch}, "keras": {**shared, **keras}}
 
 
@@ -202,7 +216,7 @@ SPECS: tuple[ScheduleSpec, ...] = (
         "lr·γ^⌊e/step_size⌋",
         "StepLR(step_size, gamma=0.1)",
         "ExponentialDecay(initial_learning_rate, decay_steps, decay_rate, staircase=True)",
-        _same(step_size=_fraction(1 / 4), gamma=0.1),
+        _same(step_size=_fraction(4), gamma=0.1),
     ),
     ScheduleSpec(
         "multistep", MULTISTEP, "multiply by gamma at each milestone",
@@ -225,7 +239,7 @@ SPECS: tuple[ScheduleSpec, ...] = (
         "lr / (1 + decay_rate·e/step_size) (staircase: ⌊e/step_size⌋)",
         "none (LambdaLR; Adagrad's lr_decay is this with step_size 1)",
         "InverseTimeDecay(initial_learning_rate, decay_steps, decay_rate, staircase=False)",
-        _same(decay_rate=1.0, step_size=_fraction(1 / 10), staircase=0.0),
+        _same(decay_rate=1.0, step_size=_fraction(10), staircase=0.0),
     ),
     ScheduleSpec(
         "polynomial", POLYNOMIAL, "decay to min_lr along (1 − e/decay_steps)^power",
@@ -255,8 +269,8 @@ SPECS: tuple[ScheduleSpec, ...] = (
         _preset(
             {"start_factor": 1 / 3},
             {"start_factor": 0.0},
-            warmup=_fraction(1 / 10),
-            decay_steps=lambda steps: float(max(1, steps - max(1, int(steps / 10)))),
+            warmup=_fraction(10),
+            decay_steps=_after_warmup,
             min_lr=0.0,
         ),
         differs="the warm-up starts at LinearLR's start_factor 1/3 of lr in torch, at "
@@ -268,7 +282,7 @@ SPECS: tuple[ScheduleSpec, ...] = (
         "CosineAnnealingWarmRestarts(T_0, T_mult=1, eta_min=0): m_mul = 1",
         "CosineDecayRestarts(initial_learning_rate, first_decay_steps, t_mul=2.0, m_mul=1.0, "
         "alpha=0.0)",
-        _preset({"t_mult": 1.0}, {"t_mult": 2.0}, period=_fraction(1 / 4), m_mul=1.0, min_lr=0.0),
+        _preset({"t_mult": 1.0}, {"t_mult": 2.0}, period=_fraction(4), m_mul=1.0, min_lr=0.0),
         differs="periods keep their length in torch (T_mult=1) and double in Keras (t_mul=2); "
         "Keras alone scales each restart's peak by m_mul",
     ),
