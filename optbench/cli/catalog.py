@@ -43,17 +43,20 @@ def list_schedules() -> None:
 
     width = max(map(len, SCHEDULES))
     pad = " " * (width + 4)
+    click.echo("lr(e): the lr of an update after e updates (e = t − 1); T: the run's updates")
     for name, spec in SCHEDULES.items():
         click.echo(f"{name:<{width}}  {spec.summary}")
-        click.echo(f"{pad}lr(e) = {spec.formula}   (e = updates before this one)")
+        click.echo(f"{pad}lr(e) = {spec.formula}")
         click.echo(f"{pad}torch: {spec.torch}")
         click.echo(f"{pad}keras: {spec.keras}")
-        for preset in ("torch", "keras"):
-            shown = {k: _default(v) for k, v in spec.defaults[preset].items()}
-            if shown:
-                click.echo(
-                    f"{pad}{preset} defaults: " + " ".join(f"{k}={v}" for k, v in shown.items())
-                )
+        shown = {
+            preset: " ".join(f"{k}={_default(v)}" for k, v in values.items())
+            for preset, values in spec.defaults.items()
+        }
+        if shown["torch"] == shown["keras"] and shown["torch"]:
+            click.echo(f"{pad}defaults: {shown['torch']}")
+        elif shown["torch"]:
+            click.echo(f"{pad}defaults: torch {shown['torch']}; keras {shown['keras']}")
         if spec.differs:
             click.echo(f"{pad}differs: {spec.differs}")
 
