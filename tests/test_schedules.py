@@ -415,3 +415,35 @@ def test_list_schedules_names_both_frameworks():
         assert name in result.output
         assert spec.torch.split("(")[0] in result.output
     assert "CosineAnnealingWarmRestarts" in result.output and "CosineDecayRestarts" in result.output
+
+
+# ── figures and tables ──────────────────────────────────────────────────────────────────────
+
+
+def test_run_with_both_presets_labels_rows_and_draws_lr(tmp_path):
+    import pandas as pd
+
+    out = tmp_path / "run"
+    result = CliRunner().invoke(cli, ["run", "-o", "momentum", "--preset", "torch,keras",
+                                      "--schedule", "step", "--problem", "bowl", "--steps", "40",
+                                      "--lr", "0.05", "--out", str(out)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    header, torch_row, keras_row = result.output.splitlines()[:3]
+    assert "preset" in header and "torch" in torch_row and "keras" in keras_row
+    runs = pd.read_csv(out / "runs.csv")
+    assert list(runs["preset"]) == ["torch", "keras"]
+    assert runs["final_loss"].nunique() == 2  # the two momentum forms part under the schedule
+    assert (out / "lr.png").is_file()
+
+
+def test_lr_figure_draws_each_distinct_curve_once(tmp_path):
+    from optbench.plots.schedules import distinct_curves, has_schedule
+
+    same = optbench.run(["sgd", "adam"], "bowl", steps=50, lr=0.1, preset=["torch", "keras"],
+                        schedule="step", save=False)  # fmt: skip
+    assert len(distinct_curves(same.runs, same.history)) == 1  # one lr curve for all four
+    parted = optbench.run(["sgd"], "bowl", steps=50, lr=0.1, preset=["torch", "keras"],
+                          schedule="cosine", decay_steps=30, save=False)  # fmt: skip
+    assert len(distinct_curves(parted.runs, parted.history)) == 2  # torch's cosine rises again
+    constant = optbench.run(["sgd"], "bowl", steps=50, save=False)
+    assert not has_schedule(constant.runs, constant.history)
