@@ -14,7 +14,13 @@ import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 
-from optbench.analysis import RANK_TARGET, cell_columns, solved_steps, varying
+from optbench.analysis import (
+    RANK_TARGET,
+    SCHEDULE_PREFIX,
+    cell_columns,
+    solved_steps,
+    varying,
+)
 from optbench.columns import GAP_TARGETS, target_column
 from optbench.plots.panels import cell_panels
 from optbench.plots.style import (
@@ -261,7 +267,9 @@ def trajectory_grid_figure(runs: pd.DataFrame, history: pd.DataFrame, problem: s
                 lw=1.0,
             )
         draw_landmarks(ax, surface, own)
-        settings = "".join(f", {k} {v}" for k, v in named.items() if k != "optimizer")
+        settings = "".join(
+            f", {k.removeprefix(SCHEDULE_PREFIX)} {v}" for k, v in named.items() if k != "optimizer"
+        )
         lost = int(own["diverged"].astype(bool).sum())
         seeds = f"{len(own)} seeds" + (f", {lost} diverged" if lost else "")
         ax.set_title(f"{optimizer}  lr {own['lr'].iloc[0]:.3g}  ({seeds}){settings}")
