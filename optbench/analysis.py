@@ -76,8 +76,12 @@ def pick_points(runs: pd.DataFrame, sweep: SweepConfig) -> dict[tuple, dict[str,
     axes = {name: dict(named) for name, named in sweep.axes}
     columns_of_cell = cell_columns(runs)
     at = columns_of_cell.index("optimizer")
+    schedule_at = (
+        columns_of_cell.index("schedule") if "schedule" in varying(runs, ["schedule"]) else None
+    )
     for cell, group in runs.groupby(columns_of_cell, sort=False, dropna=False):
         optimizer = cell[at]
+        where = cell[0] if schedule_at is None else f"{cell[0]} under {cell[schedule_at]}"
         names = get_optimizer(optimizer).hyper_names
         columns = ["lr", *(f"hp_{n}" for n in names[1:])]
         points = group.groupby(columns, sort=False, dropna=False).agg(
@@ -92,7 +96,7 @@ def pick_points(runs: pd.DataFrame, sweep: SweepConfig) -> dict[tuple, dict[str,
             grid = own_axes.get(hname, ())
             if len(grid) >= EDGE_MIN_POINTS and chosen[hname] in (min(grid), max(grid)):
                 warnings.warn(
-                    f"{optimizer} on {cell[0]}: the best {hname} {chosen[hname]:g} is at the edge "
+                    f"{optimizer} on {where}: the best {hname} {chosen[hname]:g} is at the edge "
                     f"of its grid [{min(grid):g}, {max(grid):g}]; widen the grid",
                     GridEdgeWarning,
                     stacklevel=2,
