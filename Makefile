@@ -68,6 +68,11 @@ figures: $(STAMP)
 	cp results/readme-runs/xor-perceptron/boundaries.png results/readme/xor-perceptron.png
 	$(BIN)/optbench run --problem xor --model mlp --hidden 2 --activation sigmoid -o sgd,adam --out results/readme-runs/xor-mlp
 	cp results/readme-runs/xor-mlp/boundaries.png results/readme/xor-mlp.png
+	$(BIN)/optbench run -o momentum --preset torch,keras --schedule step --problem bowl --steps 200 --lr 0.05 --out results/readme-runs/schedules-momentum
+	cp results/readme-runs/schedules-momentum/loss.png results/readme/schedules-momentum-loss.png
+	$(BIN)/optbench sweep experiments/schedules.toml --out results/readme-runs/schedules
+	cp results/readme-runs/schedules/tuned_loss.png results/readme/schedules-tuned_loss.png
+	cp results/readme-runs/schedules/lr_sensitivity.png results/readme/schedules-lr_sensitivity.png
 
 ## clean: remove the venv, build files and every numba cache
 clean:

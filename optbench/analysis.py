@@ -1,8 +1,9 @@
 """Fair comparison from a sweep's runs: picking each cell's best point, best.csv, the ranking.
 
-A *cell* is one (problem, preset, noise, steps, optimizer, and for networks the model and
-training settings): the conditions an optimizer is compared under. Its points are the
-hyperparameter grid. The tuning protocol picks, per cell,
+A *cell* is one (problem, preset, noise, steps, optimizer, for networks the model and
+training settings, and the learning-rate schedule with its parameters): the conditions an
+optimizer is compared under. Its points are the hyperparameter grid. The tuning protocol
+picks, per cell,
 the point with the best median final gap (final loss where f* is unknown) over the tuning seeds,
 then judges it on fresh seeds, so an optimizer is not rewarded for a lucky seed.
 """
@@ -25,7 +26,9 @@ if TYPE_CHECKING:
 
 NETWORK_CELL = ["model", "hidden", "activation", "loss_fn", "init", "l2", "epochs", "batch_size"]
 """The runs.csv columns of a network's settings: each value is a condition of its own."""
-CELL = ["problem", "preset", "noise", "steps", "optimizer", *NETWORK_CELL]
+CELL = ["problem", "preset", "noise", "steps", "optimizer", *NETWORK_CELL, "schedule"]
+SCHEDULE_PREFIX = "schedule_"
+"""runs.csv's schedule parameter columns: each schedule with its parameters is a cell."""
 RANK_TARGET = 1e-3
 EDGE_MIN_POINTS = 3  # a grid of two values always has its pick on an edge: nothing to say
 
@@ -42,8 +45,10 @@ def score(runs: pd.DataFrame) -> pd.Series:
 
 
 def cell_columns(frame: pd.DataFrame) -> list[str]:
-    """The columns of ``CELL`` that ``frame`` has (surface runs have no network columns)."""
-    return [c for c in CELL if c in frame.columns]
+    """The columns of ``CELL`` that ``frame`` has (surface runs have no network columns), then
+    the schedule's parameters."""
+    schedule = [c for c in frame.columns if c.startswith(SCHEDULE_PREFIX)]
+    return [c for c in CELL if c in frame.columns] + schedule
 
 
 def varying(frame: pd.DataFrame, columns: Sequence[str]) -> list[str]:
@@ -72,8 +77,12 @@ def pick_points(runs: pd.DataFrame, sweep: SweepConfig) -> dict[tuple, dict[str,
     axes = {name: dict(named) for name, named in sweep.axes}
     columns_of_cell = cell_columns(runs)
     at = columns_of_cell.index("optimizer")
+    schedule_at = (
+        columns_of_cell.index("schedule") if "schedule" in varying(runs, ["schedule"]) else None
+    )
     for cell, group in runs.groupby(columns_of_cell, sort=False, dropna=False):
         optimizer = cell[at]
+        where = cell[0] if schedule_at is None else f"{cell[0]} under {cell[schedule_at]}"
         names = get_optimizer(optimizer).hyper_names
         columns = ["lr", *(f"hp_{n}" for n in names[1:])]
         points = group.groupby(columns, sort=False, dropna=False).agg(
@@ -88,7 +97,7 @@ def pick_points(runs: pd.DataFrame, sweep: SweepConfig) -> dict[tuple, dict[str,
             grid = own_axes.get(hname, ())
             if len(grid) >= EDGE_MIN_POINTS and chosen[hname] in (min(grid), max(grid)):
                 warnings.warn(
-                    f"{optimizer} on {cell[0]}: the best {hname} {chosen[hname]:g} is at the edge "
+                    f"{optimizer} on {where}: the best {hname} {chosen[hname]:g} is at the edge "
                     f"of its grid [{min(grid):g}, {max(grid):g}]; widen the grid",
                     GridEdgeWarning,
                     stacklevel=2,

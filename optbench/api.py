@@ -49,8 +49,16 @@ class Result:
     warnings: list[str] = field(default_factory=list)
 
     def summary(self) -> pd.DataFrame:
-        """The terminal table of the runs' problem family (e.g. final gap, or test accuracy)."""
-        return family_of_runs(self.runs).summary(self.runs)
+        """The terminal table of the runs' problem family (e.g. final gap, or test accuracy),
+        each row labelled with its preset and schedule where those vary (``--preset
+        torch,keras`` runs each optimizer once per convention)."""
+        table = family_of_runs(self.runs).summary(self.runs)
+        if "optimizer" in table and len(table) == len(self.runs):
+            at = list(table.columns).index("optimizer") + 1
+            for column in ("schedule", "preset"):
+                if column in self.runs and self.runs[column].nunique() > 1:
+                    table.insert(at, column, self.runs[column].to_numpy())
+        return table
 
     def verdicts(self) -> list[str]:
         """Lines saying what the table means (networks' accuracy verdicts, surfaces' divergences),

@@ -26,6 +26,9 @@ from optbench.families import get_family
 from optbench.optimizers import PRESETS, Hyper, OptimizerSpec, get_optimizer
 from optbench.problems import get_problem
 from optbench.problems.networks import NetworkOptions, parse_hidden
+from optbench.schedules import SCHEDULES, get_schedule, label
+from optbench.schedules.specs import Value as ScheduleValue
+from optbench.schedules.specs import check_parameter, takers
 from optbench.settings import DEFAULT_BOUND, DEFAULT_PROBLEM, DEFAULT_STEPS
 
 HISTORY_ROWS = 1000  # default record_every keeps about this many rows per run
@@ -48,6 +51,9 @@ class RunConfig:
     bound: float = DEFAULT_BOUND
     network: NetworkOptions | None = None
     """How a network problem's model is built and trained; None for surfaces."""
+    schedule: str = "constant"
+    schedule_params: tuple[tuple[str, float | tuple[int, ...]], ...] = ()
+    """The learning-rate schedule and every one of its parameters, resolved for this run."""
 
     @property
     def lr(self) -> float:
@@ -71,6 +77,8 @@ class RunConfig:
             del fields["network"]
         else:
             fields["network"] = asdict(self.network)
+        if self.schedule == "constant":  # ... and constant-lr ones as before schedules existed
+            del fields["schedule"], fields["schedule_params"]
         return fields
 
     def to_dict(self) -> dict:
@@ -90,7 +98,9 @@ def parse_start(text: str) -> tuple[float, float]:
 
 
 Axis = tuple[float, ...]
-Cell = tuple[str, str, float, int, str, "NetworkOptions | None"]
+SchedulePoint = tuple[str, tuple[tuple[str, "ScheduleValue"], ...]]
+"""A schedule and the parameters the user gave it (the preset and the run fill in the rest)."""
+Cell = tuple[str, str, float, int, str, "NetworkOptions | None", SchedulePoint]
 Where = Callable[[str], str]
 
 
@@ -301,6 +311,9 @@ class SweepConfig:
     final_seeds: tuple[int, ...] = ()
     network: tuple[tuple[str, tuple], ...] = ()
     """Network settings given, each an axis (name → values; the problem's defaults fill in)."""
+    schedules: tuple[str, ...] = ("constant",)
+    schedule_params: tuple[tuple[str, tuple], ...] = ()
+    """Schedule parameters given, each an axis (name → values) for the schedules taking it."""
     history_rows: int = field(default=SWEEP_HISTORY_ROWS, compare=False)
 
     @classmethod
@@ -331,6 +344,7 @@ class SweepConfig:
             raise OptbenchError(f"{where('problems')}name at least one problem")
         network, models = _network_axes(raw, problems, where)
         per_optimizer, specs = _optimizers(raw, models, where)
+        schedules, schedule_params = _schedule_axes(raw, where)
         presets = tuple(dict.fromkeys(str(p) for p in _list(raw.get("preset", "torch"))))
         for preset in presets:
             if preset not in PRESETS:
@@ -364,6 +378,8 @@ class SweepConfig:
             tune=tune,
             final_seeds=final_seeds,
             network=network,
+            schedules=schedules,
+            schedule_params=schedule_params,
             history_rows=history_rows,
         )
         planned = sweep.run_count()
@@ -373,7 +389,27 @@ class SweepConfig:
                 "(split it, or use fewer values or seeds)"
             )
         sweep.points(where)  # resolve every grid point once: impossible values fail now
+        sweep._check_schedules(where)
         return sweep
+
+    def schedule_points(self) -> list[SchedulePoint]:
+        """Every schedule with every combination of the given parameters it takes."""
+        given = dict(self.schedule_params)
+        points: list[SchedulePoint] = []
+        for name in self.schedules:
+            own = [p for p in SCHEDULES[name].parameters if p in given]
+            for values in itertools.product(*(given[p] for p in own)):
+                points.append((name, tuple(zip(own, values, strict=True))))
+        return points
+
+    def _check_schedules(self, where: Where) -> None:
+        """Resolve every schedule point for every preset and run length: a warm-up longer
+        than a run fails before anything runs."""
+        lengths = {cell[3] for cell in self.cells()}
+        for name, given in self.schedule_points():
+            for preset, steps in itertools.product(self.presets, sorted(lengths)):
+                key = given[0][0] if given else "schedule"
+                _located(where, key, SCHEDULES[name].resolve, preset, steps, dict(given))
 
     def points(self, where: Where = _nowhere) -> dict[tuple[str, str], list[dict[str, float]]]:
         """Resolved hyperparameters of every grid point, per (optimizer, preset); resolved once
@@ -420,11 +456,13 @@ class SweepConfig:
         )
 
     def cells(self) -> list[Cell]:
-        """(problem, preset, noise, steps, optimizer, network): what tuning picks one point for.
+        """(problem, preset, noise, steps, optimizer, network, schedule): what tuning picks one
+        point for.
 
         Noise and steps are surface axes; a network's steps follow from its epochs, and each
-        combination of its settings' values is a cell of its own."""
+        combination of its settings' values is a cell of its own, as is each schedule."""
         cells: list[Cell] = []
+        schedules = self.schedule_points()
         for problem in self.problems:
             for options in self.network_options(problem):
                 if options is None:
@@ -432,9 +470,9 @@ class SweepConfig:
                 else:
                     noise, steps = (0.0,), (get_problem(problem).steps(options),)
                 cells += [
-                    (problem, preset, v, n, name, options)
-                    for preset, v, n, name in itertools.product(
-                        self.presets, noise, steps, self.optimizers
+                    (problem, preset, v, n, name, options, schedule)
+                    for preset, v, n, schedule, name in itertools.product(
+                        self.presets, noise, steps, schedules, self.optimizers
                     )
                 ]
         return cells
@@ -442,8 +480,9 @@ class SweepConfig:
     def _runs(
         self, cell: Cell, hps: Iterable[dict[str, float]], seeds: Iterable[int]
     ) -> list[RunConfig]:
-        problem, preset, noise, steps, name, options = cell
+        problem, preset, noise, steps, name, options, (schedule, given) = cell
         names = optimizer_spec(name).hyper_names
+        resolved = SCHEDULES[schedule].resolve(preset, steps, dict(given))
         if options is None:
             start = self.start_for(problem)
             record_every = self.record_every or max(1, steps // self.history_rows)
@@ -462,6 +501,8 @@ class SweepConfig:
                 record_every=record_every,
                 bound=self.bound,
                 network=options,
+                schedule=schedule,
+                schedule_params=tuple(resolved.items()),
             )
             for hp in hps
             for seed in seeds
@@ -495,6 +536,8 @@ class SweepConfig:
     def to_dict(self) -> dict:
         data = asdict(self)
         data.pop("history_rows")
+        if self.schedules == ("constant",) and not self.schedule_params:
+            del data["schedules"], data["schedule_params"]  # hashes as before schedules existed
         return data
 
     def to_record(self) -> dict:
@@ -529,6 +572,11 @@ class SweepConfig:
                         f"{options.loss}, {options.epochs} epochs of batch {options.batch_size} "
                         f"({get_problem(problem).steps(options):,} steps)"
                     )
+        if self.schedules != ("constant",):
+            points = self.schedule_points()
+            lines.append(
+                f"schedules  {len(points)}: " + ", ".join(label(n, dict(g)) for n, g in points)
+            )
         points = self.points()
         for name, named_axes in self.axes:
             grid = "  ".join(
@@ -796,6 +844,59 @@ def _route_shared(
                 origin[(name, hname)] = source
 
 
+def _schedule_axes(
+    raw: dict[str, object], where: Where
+) -> tuple[tuple[str, ...], tuple[tuple[str, tuple], ...]]:
+    """The schedules named and the values of each schedule parameter given, as a setting
+    (``gamma = 0.5``, ``--gamma``) or among the hyperparameters (``--hp gamma=0.5``, which
+    is taken out of ``hp`` here: a schedule parameter applies to every optimizer)."""
+    schedules = tuple(
+        _located(where, "schedule", get_schedule, name).name
+        for name in _names_axis("schedule", raw.get("schedule", "constant"), where)
+    )
+    hp = raw.get("hp")
+    if isinstance(hp, Mapping):
+        moved = {k: v for k, v in hp.items() if k.rpartition(".")[2] in settings.SCHEDULE}
+        for key, value in moved.items():
+            target, _, name = key.rpartition(".")
+            if target:
+                raise OptbenchError(
+                    f"{where('hp')}hp.{key}: {name} is a schedule parameter, the same for every "
+                    f"optimizer: give {name}={value} without '{target}.'"
+                )
+            if name in raw:
+                raise OptbenchError(
+                    f"{where('hp')}{name} is given twice: as {name} and as hp.{key}"
+                )
+            raw[name] = value
+        raw["hp"] = {k: v for k, v in hp.items() if k not in moved}
+    params = []
+    for name in settings.SCHEDULE:
+        if raw.get(name) is None:
+            continue
+        if not takers(name, schedules):
+            known = ", ".join(n for n, spec in SCHEDULES.items() if name in spec.parameters)
+            raise OptbenchError(
+                f"{where(name)}{name}: no schedule run here takes it ({', '.join(schedules)}); "
+                f"{known} do"
+            )
+        params.append((name, _schedule_values(name, raw[name], where)))
+    return schedules, tuple(params)
+
+
+def _schedule_values(name: str, value: object, where: Where) -> tuple:
+    """The values of one schedule parameter (an axis); milestones are lists of updates, an
+    axis of them a list of lists (or the flag repeated)."""
+    if name == "milestones":
+        many = isinstance(value, list | tuple) and any(
+            isinstance(v, list | tuple | str) for v in value
+        )
+        values = list(value) if many else [value]  # type: ignore[arg-type]
+    else:
+        values = list(parse_axis(value, name, where))
+    return tuple(dict.fromkeys(_located(where, name, check_parameter, name, v) for v in values))
+
+
 def _starts(value: object, problems: Sequence[str], where: Where) -> tuple:
     """``start = "x,y"`` / ``[x, y]`` for every problem, or a table problem → point."""
     if value is None:
@@ -838,7 +939,8 @@ def build_run_configs(**given: object) -> list[RunConfig]:
     sweep = SweepConfig.from_raw(raw, history_rows=HISTORY_ROWS)
     grids = [name for name, axes in sweep.axes if any(len(v) > 1 for _, v in axes)]
     grids += [name for name, values in sweep.network if len(values) > 1]
-    if grids or len(sweep.steps) > 1 or len(sweep.noise) > 1 or len(sweep.presets) > 1:
+    grids += [name for name, values in sweep.schedule_params if len(values) > 1]
+    if grids or len(sweep.steps) > 1 or len(sweep.noise) > 1 or len(sweep.schedules) > 1:
         raise OptbenchError("run takes one value per setting; use 'optbench sweep' for grids")
     return sweep.expand()
 

@@ -258,7 +258,39 @@ def frames(configs: Sequence[RunConfig], out: EngineOutput) -> tuple[pd.DataFram
     family = family_of(configs)
     runs, history = family.frames(configs, out)
     runs["family"] = family.name
+    _add_schedule_columns(configs, out, runs, history)
     return runs, history
+
+
+def _add_schedule_columns(
+    configs: Sequence[RunConfig], out: EngineOutput, runs: pd.DataFrame, history: pd.DataFrame
+) -> None:
+    """``schedule`` and a ``schedule_<parameter>`` column per parameter to runs.csv (after
+    ``family``: columns are only added), and to history.csv the ``scheduled_lr`` each recorded
+    step's update used (a network records the lr of its epoch's last update)."""
+    import numpy as np
+
+    runs["schedule"] = [c.schedule for c in configs]
+    names = list(dict.fromkeys(name for c in configs for name, _ in c.schedule_params))
+    for name in names:
+        values = [dict(c.schedule_params).get(name) for c in configs]
+        runs[f"schedule_{name}"] = [
+            ",".join(map(str, v)) if isinstance(v, tuple) else v  # milestones
+            for v in values
+        ]
+    lr = np.empty(len(history))
+    steps = history["step"].to_numpy(dtype=np.int64)
+    begin = 0
+    for config, rows in zip(configs, out.rows, strict=True):
+        end = begin + int(rows)
+        if config.schedule == "constant":
+            lr[begin:end] = config.lr
+        else:
+            from optbench.schedules.kernels import lr_at, schedule_matrix
+
+            lr[begin:end] = lr_at(schedule_matrix([config])[0], steps[begin:end])
+        begin = end
+    history["scheduled_lr"] = lr
 
 
 def _git_commit() -> str | None:

@@ -29,12 +29,13 @@ class Setting:
     """How the value is read (``optbench.config.PARSERS``): ``names`` (words, comma-separated
     or a list), ``numbers`` (a number, a list or a grid such as ``1e-4..1:13``), ``whole``
     (whole numbers >= 1), ``seeds`` (a count or a list), ``architectures`` (hidden layer sizes),
-    ``point`` (x,y), ``rates`` (one value or grid for all, or NAME=VALUE per optimizer),
-    ``assignments`` (NAME=VALUE), ``text``."""
+    ``point`` (x,y), ``milestones`` (update numbers), ``rates`` (one value or grid for all,
+    or NAME=VALUE per optimizer), ``assignments`` (NAME=VALUE), ``text``."""
     group: str = "grid"
     """``grid``: what runs; a problem family's name (``network``): a setting only that family's
-    problems take (how a network is built and trained); ``protocol``: how a sweep compares
-    (sweeps only); ``execution``: where runs execute (kept out of a sweep's identity)."""
+    problems take (how a network is built and trained); ``schedule``: a parameter of the
+    learning-rate schedule (also accepted as ``--hp NAME=VALUE``); ``protocol``: how a sweep
+    compares (sweeps only); ``execution``: where runs execute (kept out of a sweep's identity)."""
     axis: bool = True
     """Whether several values make a sweep axis (``run`` takes one value of each)."""
     commands: tuple[str, ...] = ("run", "sweep")
@@ -53,6 +54,39 @@ class Setting:
 
 GRID = "0.1 | 0.01,0.1 | 1e-4..1:13 (13 log-spaced)"
 
+SCHEDULE_HELP = {
+    "step_size": "updates per decay of step, exponential, inverse_time",
+    "gamma": "factor per decay of step, multistep, exponential",
+    "milestones": "updates where multistep multiplies by gamma, e.g. 500,800 (repeat the flag "
+    "for an axis of lists)",
+    "staircase": "1: exponential and inverse_time decay in whole steps",
+    "decay_rate": "inverse_time: lr / (1 + decay_rate·e/step_size)",
+    "decay_steps": "horizon of polynomial, cosine (after the warm-up of warmup_cosine) and "
+    "onecycle",
+    "power": "exponent of polynomial",
+    "min_lr": "the lr polynomial, cosine, warmup_cosine and cosine_restarts decay to",
+    "warmup": "updates of linear warm-up of warmup_cosine",
+    "start_factor": "warmup_cosine starts at start_factor × lr",
+    "period": "first period of cosine_restarts",
+    "t_mult": "cosine_restarts: each period is t_mult times the last",
+    "m_mul": "cosine_restarts: each restart's peak is m_mul times the last",
+    "pct_start": "onecycle: fraction of the run spent rising",
+    "div_factor": "onecycle starts at lr / div_factor",
+    "final_div_factor": "onecycle ends at lr / (div_factor × final_div_factor)",
+    "cycle_momentum": "1: onecycle cycles momentum (or beta1) opposite to the lr",
+    "base_momentum": "onecycle's lowest momentum",
+    "max_momentum": "onecycle's highest momentum",
+}
+"""One line per schedule parameter (``optbench.schedules.specs.PARAMETERS``); defaults per
+schedule and preset are in ``optbench list schedules``."""
+
+SCHEDULE_SETTINGS = tuple(
+    Setting(name, f"Schedule: {text}. [default: the schedule's, see 'optbench list schedules']",
+            "N[,N…]" if name != "milestones" else "M,M…", group="schedule",
+            repeat=name == "milestones", kind="milestones" if name == "milestones" else "numbers")
+    for name, text in SCHEDULE_HELP.items()
+)  # fmt: skip
+
 SETTINGS: tuple[Setting, ...] = (
     Setting("problems", f"Problems (see 'optbench list problems'), parameters as rosenbrock:b=1; "
             f"repeatable, comma-separated. [default: {DEFAULT_PROBLEM}]",
@@ -67,6 +101,11 @@ SETTINGS: tuple[Setting, ...] = (
             "as --lr in sweeps).", "[OPT.]NAME=VALUE", repeat=True, kind="assignments"),
     Setting("preset", "Formulas and defaults of torch.optim or of Keras 3 (torch,keras compares "
             "both). [default: torch]", "torch|keras", kind="names"),
+    Setting("schedule", "Learning-rate schedule (see 'optbench list schedules'): constant, step, "
+            "multistep, exponential, inverse_time, polynomial, cosine, warmup_cosine, "
+            "cosine_restarts, onecycle; comma-separated for an axis. [default: constant]",
+            "NAME[,NAME…]", kind="names"),
+    *SCHEDULE_SETTINGS,
     Setting("steps", f"Updates per run (surfaces; networks train for --epochs). "
             f"[default: {DEFAULT_STEPS}]", "N[,N…]", kind="whole"),
     Setting("seeds", "Seeds: a count N (seeds 0 … N−1) or a list. [default: 1, seed 0]",
@@ -119,6 +158,10 @@ ALIASES = {s.alias: s.name for s in SETTINGS if s.alias}
 EXECUTION = tuple(s.name for s in SETTINGS if s.group == "execution")
 PLAN = tuple(s.name for s in SETTINGS if s.group != "execution")
 """The settings that make a sweep's identity (its sha256, its runs)."""
+
+
+SCHEDULE = tuple(s.name for s in SETTINGS if s.group == "schedule")
+"""The schedule's parameters, each a setting (``--gamma``) that ``--hp gamma=...`` also sets."""
 
 
 def of_family(family: str) -> tuple[str, ...]:

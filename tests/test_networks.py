@@ -239,10 +239,10 @@ def test_run_id_covers_network_settings_and_surface_ids_are_unchanged():
     assert a.run_id != b.run_id
     surface = build_run_configs(optimizers=["adam"], problems="bowl")[0]
     fields = asdict(surface)
-    del fields["network"]
+    del fields["network"], fields["schedule"], fields["schedule_params"]  # as before both existed
     payload = json.dumps(fields, sort_keys=True, separators=(",", ":"))
     assert surface.run_id == hashlib.sha256(payload.encode()).hexdigest()[:12]
-    assert "network" not in surface.to_dict()
+    assert "network" not in surface.to_dict() and "schedule" not in surface.to_dict()
 
 
 def test_figures_from_a_run_folder(tmp_path):

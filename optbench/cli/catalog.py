@@ -10,9 +10,12 @@ from optbench.cli.common import CONTEXT, InputError
 @click.group(name="list", context_settings=CONTEXT, invoke_without_command=True)
 @click.pass_context
 def list_(ctx: click.Context) -> None:
-    """List optimizers or problems, with defaults and one-line docs."""
+    """List optimizers, problems or schedules, with defaults and one-line docs."""
     if ctx.invoked_subcommand is None:
-        raise InputError("say what to list: 'optbench list optimizers' or 'optbench list problems'")
+        raise InputError(
+            "say what to list: 'optbench list optimizers', 'optbench list problems' or "
+            "'optbench list schedules'"
+        )
 
 
 @list_.command(name="optimizers")
@@ -31,6 +34,36 @@ def list_optimizers() -> None:
             f"{'':<{width}}    keras: "
             + (" ".join(f"{k}={v:g}" for k, v in changed.items()) or "same")
         )
+
+
+@list_.command(name="schedules")
+def list_schedules() -> None:
+    """Every learning-rate schedule: formula, torch and Keras names, defaults per preset."""
+    from optbench.schedules import SCHEDULES
+
+    width = max(map(len, SCHEDULES))
+    pad = " " * (width + 4)
+    click.echo("lr(e): the lr of an update after e updates (e = t − 1); T: the run's updates")
+    for name, spec in SCHEDULES.items():
+        click.echo(f"{name:<{width}}  {spec.summary}")
+        click.echo(f"{pad}lr(e) = {spec.formula}")
+        click.echo(f"{pad}torch: {spec.torch}")
+        click.echo(f"{pad}keras: {spec.keras}")
+        shown = {
+            preset: " ".join(f"{k}={_default(v)}" for k, v in values.items())
+            for preset, values in spec.defaults.items()
+        }
+        if shown["torch"] == shown["keras"] and shown["torch"]:
+            click.echo(f"{pad}defaults: {shown['torch']}")
+        elif shown["torch"]:
+            click.echo(f"{pad}defaults: torch {shown['torch']}; keras {shown['keras']}")
+        if spec.differs:
+            click.echo(f"{pad}differs: {spec.differs}")
+
+
+def _default(value: object) -> str:
+    """A default as the list shows it: a number, or how it follows from the run's T updates."""
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 @list_.command(name="problems")

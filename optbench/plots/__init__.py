@@ -119,4 +119,9 @@ def draw_run_figures(
     for suffix, sub, hist in per_problem(runs, history):
         module = family_module(str(family_names(sub).iloc[0]))
         written += module.draw_run_figures(sub, hist, folder, suffix, svg, smoothing)
+    from optbench.plots.schedules import has_schedule, lr_figure
+    from optbench.plots.style import save_figure
+
+    if has_schedule(runs, history):
+        written += save_figure(lr_figure(runs, history), folder / "lr.png", svg)
     return written

@@ -25,6 +25,8 @@ from optbench.plots.style import (
     color_for,
     fit_log_yaxis,
     for_log_axis,
+    line_keys,
+    line_style,
     median_band,
     panel_grid,
     save_figure,
@@ -77,12 +79,16 @@ def _title(runs: pd.DataFrame) -> str:
 def curves_figure(runs: pd.DataFrame, history: pd.DataFrame, smoothing: float = 0.0) -> Figure:
     """Training loss (log) and test accuracy against epoch, one colour per optimizer."""
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(11.5, 4.4))
-    merged = history.merge(runs[["run_id", "optimizer", "lr"]], on="run_id")
+    keys = line_keys(runs)
+    merged = history.merge(runs[["run_id", *keys]], on="run_id")
     drawn = {"loss": False, "test_accuracy": False}
-    for (optimizer, lr), group in merged.groupby(["optimizer", "lr"], sort=False):
+    for values, group in merged.groupby(keys, sort=False):
+        named = dict(zip(keys, values, strict=True))
+        optimizer, lr = named["optimizer"], named["lr"]
         color = color_for(optimizer)
-        sub = runs[(runs["optimizer"] == optimizer) & (runs["lr"] == lr)]
-        label = setting_label(optimizer, lr, sub)
+        sub = runs[runs["run_id"].isin(group["run_id"])]
+        suffix, ls = line_style(runs, named)
+        label = setting_label(optimizer, lr, sub) + suffix
         perceptron = (sub["model"] == "perceptron").all()
         loss_floor = None if perceptron else LOSS_FLOOR
         for ax, column, floor in ((ax_loss, "loss", loss_floor), (ax_acc, "test_accuracy", None)):
@@ -92,7 +98,7 @@ def curves_figure(runs: pd.DataFrame, history: pd.DataFrame, smoothing: float = 
             table = table.apply(lambda c: smooth(c.to_numpy(), smoothing), raw=False)
             if floor is not None:
                 table = for_log_axis(table, floor)
-            drawn[column] |= median_band(ax, table, color, label)
+            drawn[column] |= median_band(ax, table, color, label, ls=ls)
     if (runs["model"] == "perceptron").all():  # its loss is the 0/1 error: a fraction
         ax_loss.set_ylim(-0.02, 1.02)
         ax_loss.set_ylabel("training error (fraction of rows wrong)")

@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from optbench.analysis import cell_columns, varying
+from optbench.analysis import SCHEDULE_PREFIX, cell_columns, varying
 
 
 def cell_panels(
@@ -22,11 +22,17 @@ def cell_panels(
     keys = [c for c in cell_columns(frame) if c != "optimizer"]
     if first is not None:
         keys = [first, *(k for k in keys if k != first)]
-    shown = set(varying(frame, keys)) | {first}
-    for column in [k for k in keys if k in shown and k not in ("problem", first)]:
-        others = [k for k in keys if k in shown and k != column]
+    params = [k for k in keys if k.startswith(SCHEDULE_PREFIX)]
+    plain = [k for k in keys if k not in params]
+    shown = set(varying(frame, plain)) | {first}
+    for column in [k for k in plain if k in shown and k not in ("problem", first)]:
+        others = [k for k in plain if k in shown and k != column]
         if others and frame.groupby(others, dropna=False)[column].nunique().max() <= 1:
             shown.discard(column)  # implied by the others (a network's steps by its batch size)
+    named_by = [k for k in plain if k in shown] or ["schedule"]
+    for column in params:  # a schedule's parameter is named only where it tells panels apart
+        if frame.groupby(named_by, dropna=False)[column].nunique().max() > 1:
+            shown.add(column)
     panels = []
     for key, rows in frame.groupby(keys, sort=False, dropna=False):
         named = {c: v for c, v in zip(keys, key, strict=True) if c in shown and pd.notna(v)}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import matplotlib
 
@@ -142,6 +142,29 @@ def cannot_write(path: Path, exc: OSError) -> OptbenchError:
     return OptbenchError(f"cannot write '{path}': {exc.strerror or exc}")
 
 
+CONVENTIONS = ("preset", "schedule")
+"""Settings that make two lines of one optimizer and lr differ in a run folder (``run --preset
+torch,keras``, runs of several schedules): keyed and labelled when they vary."""
+LINESTYLES = ("-", "--", ":", "-.")
+
+
+def line_keys(runs: pd.DataFrame) -> list[str]:
+    """The columns that tell one line of a run's figures from another: optimizer and lr, then
+    the preset and the schedule where they vary."""
+    return ["optimizer", "lr", *(c for c in CONVENTIONS if c in runs and runs[c].nunique() > 1)]
+
+
+def line_style(runs: pd.DataFrame, values: dict[str, Any]) -> tuple[str, str]:
+    """(label suffix, linestyle) of the line with ``values`` of ``line_keys``: each preset or
+    schedule (in order of appearance) its own dash pattern, named in the label."""
+    extras = [c for c in CONVENTIONS if c in values]
+    if not extras:
+        return "", "-"
+    order = list(dict.fromkeys(zip(*(runs[c] for c in extras), strict=True)))
+    key = tuple(values[c] for c in extras)
+    return "  " + " ".join(map(str, key)), LINESTYLES[order.index(key) % len(LINESTYLES)]
+
+
 def setting_label(optimizer: str, lr: float, runs: pd.DataFrame) -> str:
     """``adam  lr=0.1``, with how many of ``runs`` (its seeds) diverged when any did."""
     label = f"{optimizer}  lr={lr:g}"
@@ -151,13 +174,14 @@ def setting_label(optimizer: str, lr: float, runs: pd.DataFrame) -> str:
 
 
 def median_band(ax: Axes, table: pd.DataFrame, color: str, label: str | None, lw: float = 1.8,
-                alpha: float = 0.2) -> bool:  # fmt: skip
+                alpha: float = 0.2, ls: str = "-") -> bool:  # fmt: skip
     """One setting's curve from a (x × seed) table: the median line, the min–max band over
     seeds when there are several. Returns whether it had any finite value to draw."""
     import numpy as np
 
     x = table.index.to_numpy()
-    ax.plot(x, table.median(axis=1, skipna=True).to_numpy(), color=color, lw=lw, label=label)
+    median = table.median(axis=1, skipna=True).to_numpy()
+    ax.plot(x, median, color=color, lw=lw, label=label, ls=ls)
     if table.shape[1] > 1:
         ax.fill_between(x, table.min(axis=1), table.max(axis=1), color=color, alpha=alpha, lw=0)
     return bool(np.isfinite(table.to_numpy(dtype=float)).any())

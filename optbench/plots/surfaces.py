@@ -14,7 +14,13 @@ import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 
-from optbench.analysis import RANK_TARGET, cell_columns, solved_steps, varying
+from optbench.analysis import (
+    RANK_TARGET,
+    SCHEDULE_PREFIX,
+    cell_columns,
+    solved_steps,
+    varying,
+)
 from optbench.columns import GAP_TARGETS, target_column
 from optbench.plots.panels import cell_panels
 from optbench.plots.style import (
@@ -25,6 +31,8 @@ from optbench.plots.style import (
     curve_scale,
     fit_log_yaxis,
     for_log_axis,
+    line_keys,
+    line_style,
     median_band,
     panel_grid,
     save_figure,
@@ -56,8 +64,8 @@ LINE_STYLES = ("-", "--", ":", "-.")
 """Settings other than the optimizer, where a figure pools problems into lines (ECDF)."""
 
 
-def run_label(run: pd.Series, vary_seed: bool) -> str:
-    label = f"{run['optimizer']}  lr={run['lr']:g}"
+def run_label(run: pd.Series, vary_seed: bool, suffix: str = "") -> str:
+    label = f"{run['optimizer']}  lr={run['lr']:g}{suffix}"
     if vary_seed:
         label += f"  seed {run['seed']}"
     if bool(run["diverged"]):
@@ -138,12 +146,12 @@ def contour_axes(runs: pd.DataFrame) -> tuple[Figure, Axes, SurfaceSpec]:
 
 
 def draw_path(ax: Axes, path: pd.DataFrame, color: str, diverged: bool, label: str | None = None,
-              lw: float = 1.8, end: bool = True) -> Line2D:  # fmt: skip
+              lw: float = 1.8, end: bool = True, ls: str = "-") -> Line2D:  # fmt: skip
     """One run's path (sorted by step), a dot per step when they are few; with ``end`` its last
     point is marked: a dot, or an X where it diverged. Returns the path's line."""
     x, y = path["x"].to_numpy(), path["y"].to_numpy()
     thin = lw < 1.5
-    (line,) = ax.plot(x, y, "-", color=color, lw=lw, marker="o" if len(path) <= 80 else None,
+    (line,) = ax.plot(x, y, ls, color=color, lw=lw, marker="o" if len(path) <= 80 else None,
                       ms=2 if thin else 3.5, label=label, zorder=3)  # fmt: skip
     finite = np.isfinite(x) & np.isfinite(y)
     if end and finite.any():
@@ -172,9 +180,11 @@ def trajectories_figure(
     fig, ax, surface = contour_axes(runs)
     vary_seed = runs["seed"].nunique() > 1
     paths = history.sort_values("step").groupby("run_id")
+    keys = line_keys(runs)
     for _, run in runs.iterrows():
+        suffix, ls = line_style(runs, run[keys].to_dict())
         draw_path(ax, paths.get_group(run["run_id"]), color_for(run["optimizer"]),
-                  bool(run["diverged"]), run_label(run, vary_seed))  # fmt: skip
+                  bool(run["diverged"]), run_label(run, vary_seed, suffix), ls=ls)  # fmt: skip
     draw_landmarks(ax, surface, runs)
     steps = int(runs["steps"].max())
     ax.set_title(title or f"{surface.label}: {surface.formula}  ·  {steps} steps")
@@ -187,15 +197,20 @@ def loss_figure(runs: pd.DataFrame, history: pd.DataFrame, title: str | None = N
     surface = _surface_for(runs)
     _, value, scale, _ = curve_scale(history)  # the gap where f* is known, else f on symlog
     fig, ax = plt.subplots(figsize=(7.2, 4.6))
-    merged = history.merge(runs[["run_id", "optimizer", "lr"]], on="run_id")
+    keys = line_keys(runs)
+    merged = history.merge(runs[["run_id", *keys]], on="run_id")
     drawn = False
-    for (optimizer, lr), group in merged.groupby(["optimizer", "lr"], sort=False):
+    for values, group in merged.groupby(keys, sort=False):
+        named = dict(zip(keys, values, strict=True))
+        optimizer, lr = named["optimizer"], named["lr"]
         table = group.pivot_table(index="step", columns="run_id", values=value, aggfunc="first",
                                   dropna=False)  # fmt: skip
         if scale == "log":
             table = for_log_axis(table, GAP_FLOOR)
-        sub = runs[(runs["optimizer"] == optimizer) & (runs["lr"] == lr)]
-        drawn |= median_band(ax, table, color_for(optimizer), setting_label(optimizer, lr, sub))
+        sub = runs[runs["run_id"].isin(group["run_id"])]
+        suffix, ls = line_style(runs, named)
+        label = setting_label(optimizer, lr, sub) + suffix
+        drawn |= median_band(ax, table, color_for(optimizer), label, ls=ls)
     if scale == "log":
         fit_log_yaxis(ax)
         ax.set_ylabel("f − f*  (gap to the minimum, log scale)")
@@ -258,7 +273,9 @@ def trajectory_grid_figure(runs: pd.DataFrame, history: pd.DataFrame, problem: s
                 lw=1.0,
             )
         draw_landmarks(ax, surface, own)
-        settings = "".join(f", {k} {v}" for k, v in named.items() if k != "optimizer")
+        settings = "".join(
+            f", {k.removeprefix(SCHEDULE_PREFIX)} {v}" for k, v in named.items() if k != "optimizer"
+        )
         lost = int(own["diverged"].astype(bool).sum())
         seeds = f"{len(own)} seeds" + (f", {len(drawn)} drawn" if len(drawn) < len(own) else "")
         seeds += f", {lost} diverged" if lost else ""

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from optbench.analysis import cell_columns, score
+from optbench.analysis import SCHEDULE_PREFIX, cell_columns, score
 from optbench.families import family_names
 from optbench.plots import check_frames, family_module
 from optbench.plots.panels import cell_panels
@@ -42,8 +42,17 @@ cost a second per 10,000 to lay out)."""
 
 def _title(named: dict[str, Any], rows: pd.DataFrame) -> str:
     """The panel's problem, then every other setting that varies in the sweep."""
-    others = [f"{c} {v}" for c, v in named.items() if c != "problem"]
+    others = [f"{_name(c)} {_value(v)}" for c, v in named.items() if c != "problem"]
     return ", ".join([str(rows["problem"].iloc[0]), *others])
+
+
+def _name(column: str) -> str:
+    """A cell column as a title says it: a schedule's ``gamma``, not ``schedule_gamma``."""
+    return column.removeprefix(SCHEDULE_PREFIX)
+
+
+def _value(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def _grid(n: int):

@@ -50,6 +50,11 @@ CAPTIONS = {
         "The gap to the minimum against step, on a log scale (bands span the seeds): a steeper "
         "fall is faster progress; the dashed line is the 1e-3 target; a line that stops diverged."
     ),
+    "lr": (
+        "The learning rate each update used under its schedule, one line per distinct curve "
+        "(the runs sharing it are named): look for warm-ups, drops and restarts, and where the "
+        "loss curves bend with them."
+    ),
     "lr_sensitivity": (
         "Final gap (the final f where f* is unknown) against learning rate, on log scales: look "
         "for how wide each optimizer's range of good learning rates is, and where it starts to "

@@ -21,6 +21,7 @@ the same way while its ratio did not is reported as machine drift, not as a chan
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import statistics
@@ -66,15 +67,22 @@ SWEEP_RUNS_PER_AXIS = 100  # 100 learning rates × 100 seeds = 10,000 runs
 SWEEP_STEPS = 1000
 
 
-def _engine_once(steps: int) -> tuple[float, float]:
+def _engine_once(steps: int, cosine: bool = False) -> tuple[float, float]:
     import numpy as np
 
     from optbench.families.surfaces.engine import run_surface_group
     from optbench.optimizers import get_optimizer
     from optbench.problems import get_problem
+    from optbench.schedules import get_schedule, schedule_row
 
     adam = get_optimizer("adam")
-    hp = np.array([adam.hp_vector(adam.resolve("torch"))])
+    values = adam.resolve("torch")
+    hp = np.array([adam.hp_vector(values)])
+    schedules = None
+    if cosine:
+        resolved = get_schedule("cosine").resolve("torch", steps, {})
+        row = schedule_row("cosine", resolved, "torch", values["lr"], adam.hyper_names)
+        schedules = np.array([row])
     began = time.perf_counter()
     out = run_surface_group(
         adam,
@@ -86,40 +94,45 @@ def _engine_once(steps: int) -> tuple[float, float]:
         np.zeros(1, dtype=np.int64),
         record_every=steps,
         bound=1e6,
+        schedules=schedules,
     )
     return time.perf_counter() - began, out.metrics["final_loss"][0]
 
 
-def _fused_once(steps: int) -> tuple[float, float]:
+def _fused_once(steps: int, cosine: bool = False) -> tuple[float, float]:
     from optbench.suites.fused import fused_adam_rosenbrock
 
     began = time.perf_counter()
-    loss, _ = fused_adam_rosenbrock(-1.5, 2.0, 1e-3, 0.9, 0.999, 1e-8, steps)
+    loss, _ = fused_adam_rosenbrock(-1.5, 2.0, 1e-3, 0.9, 0.999, 1e-8, steps, cosine)
     return time.perf_counter() - began, loss
 
 
-def engine_samples(steps: int, repeats: int) -> list[dict[str, float]]:
+def engine_samples(steps: int, repeats: int, cosine: bool = False) -> list[dict[str, float]]:
     """Per repeat: the engine's and the fused loop's seconds for ``steps`` steps of Adam on
-    Rosenbrock, alternating so drift hits both alike, and whether both ended at the same loss."""
-    _engine_once(10)
-    _fused_once(10)
+    Rosenbrock (``cosine``: under the cosine schedule, both), alternating so drift hits both
+    alike, and whether both ended at the same loss."""
+    _engine_once(10, cosine)
+    _fused_once(10, cosine)
     samples = []
     for _ in range(repeats):
-        engine_s, engine_loss = _engine_once(steps)
-        fused_s, fused_loss = _fused_once(steps)
+        engine_s, engine_loss = _engine_once(steps, cosine)
+        fused_s, fused_loss = _fused_once(steps, cosine)
         samples.append(
             {"engine_s": engine_s, "fused_s": fused_s, "same": float(engine_loss == fused_loss)}
         )
     return samples
 
 
-def engine_rows(repeats: int, quick: bool = False) -> list[dict]:
-    """Adam on Rosenbrock, one run: engine steps/s against the hand-fused loop."""
+def engine_rows(repeats: int, quick: bool = False, cosine: bool = False) -> list[dict]:
+    """Adam on Rosenbrock, one run: engine steps/s against the hand-fused loop. With
+    ``cosine`` both follow the cosine schedule (the engine one row lookup and a cosine per
+    update): the price of schedules is that ratio beside the plain one."""
     steps = 20_000 if quick else ENGINE_STEPS
+    measure = "engine_cosine_steps_per_s" if cosine else "engine_steps_per_s"
     rows = []
-    for i, s in enumerate(engine_samples(steps, repeats)):
+    for i, s in enumerate(engine_samples(steps, repeats, cosine)):
         rates = steps / s["engine_s"], steps / s["fused_s"]
-        rows.append(_row("engine_steps_per_s", "steps/s", "higher", steps, i, *rates, s["same"]))
+        rows.append(_row(measure, "steps/s", "higher", steps, i, *rates, s["same"]))
     return rows
 
 
@@ -331,6 +344,7 @@ def cluster_rows(repeats: int, quick: bool = False) -> list[dict]:
 
 PERF_BENCHMARKS: dict[str, Callable[[int, bool], list[dict]]] = {
     "engine": engine_rows,
+    "engine_cosine": functools.partial(engine_rows, cosine=True),
     "sweep": sweep_rows,
     "startup": startup_rows,
     "process": process_rows,

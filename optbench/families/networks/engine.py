@@ -41,6 +41,7 @@ from optbench.families.networks.kernels import (
 )
 from optbench.families.output import EngineOutput
 from optbench.rng import below, seed_state
+from optbench.schedules.kernels import apply_schedule, constant_rows, schedule_matrix
 
 INIT_STREAM = 2
 BATCH_STREAM = 3
@@ -181,6 +182,7 @@ _TRAIN_ONE_SIGNATURE = types.void(
     UPDATE_FUNCTION,
     types.int64,  # initialisation code
     f8_1d,  # this run's hp
+    f8_1d,  # this run's learning-rate schedule row (optbench.schedules)
     types.int64,  # optimizer state size
     types.int64,  # batch size
     types.int64,  # run index r (its rows of the outputs)
@@ -193,6 +195,7 @@ def _train_one(
     update,
     init,
     hp,
+    schedule,
     state_size,
     batch_size,
     r,
@@ -256,6 +259,7 @@ def _train_one(
                 diverged_at = t
                 break
             t += 1
+            apply_schedule(schedule, h, t)
             update(theta, grad, state, h, t)
             for k in range(n_params):
                 if not abs(theta[k]) <= bound:  # also catches NaN
@@ -271,7 +275,7 @@ def _train_one(
     _finish(r, diverged_at, t, targets, rec, rec_rows, theta, final, metrics)
 
 
-def network_batch(update, init, hp, state_size, batch_size, *batch) -> None:
+def network_batch(update, init, hp, schedules, state_size, batch_size, *batch) -> None:
     """Every run of a group, ``_train_one`` each on a pool of threads (it releases the GIL, and
     each run writes only its own rows, so the numbers do not depend on the thread count).
 
@@ -283,7 +287,7 @@ def network_batch(update, init, hp, state_size, batch_size, *batch) -> None:
     runs = hp.shape[0]
 
     def train(r: int) -> None:
-        _train_one(update, init, hp[r], state_size, batch_size, r, *batch)
+        _train_one(update, init, hp[r], schedules[r], state_size, batch_size, r, *batch)
 
     threads = min(numba.get_num_threads(), runs)
     if threads <= 1:
@@ -305,12 +309,14 @@ def run_network_group(
     record_every: int,
     bound: float,
     keep_path: bool = False,
+    schedules: np.ndarray | None = None,
 ) -> EngineOutput:
     """Train one group (one optimizer, one problem, one network setting) in one kernel call.
 
     ``optimizer`` is an OptimizerSpec, or None for the perceptron (``hp[:, 0]`` is its lr).
     ``per_run`` holds each run's ``final`` θ and, with ``keep_path``, its ``path``: θ at each
-    recorded row (else None).
+    recorded row (else None). ``schedules`` holds each run's learning-rate schedule row
+    (None: a constant lr).
     """
     from optbench.problems.networks import ACCURACY_TARGETS, ACTIVATIONS, INITS, LOSSES
 
@@ -361,6 +367,7 @@ def run_network_group(
         optimizer.compiled(),
         INITS[options.init],
         np.ascontiguousarray(hp, dtype=np.float64),
+        constant_rows(n_runs) if schedules is None else schedules,
         optimizer.state_size(n_params),
         1 if perceptron else int(options.batch_size),
         *common,
@@ -401,6 +408,7 @@ def run_networks(configs, data_dir=None, keep_path: bool = False) -> EngineOutpu
             datasets[problem],
             options,
             hp=np.array([[v for _, v in c.hp] for c in members]),
+            schedules=schedule_matrix(members),
             seeds=np.array([c.seed for c in members]),
             record_every=record_every,
             bound=bound,

@@ -24,6 +24,7 @@ from optbench.families.output import EngineOutput
 from optbench.families.surfaces import FAMILY, record_rows
 from optbench.families.surfaces.kernels import value_and_grad
 from optbench.rng import normal, seed_state
+from optbench.schedules.kernels import apply_schedule, constant_rows, schedule_matrix
 
 # Columns of the kernel's per-run metrics array, then one column per target; outside this
 # module they are known by name (METRICS), as EngineOutput.metrics keys.
@@ -39,6 +40,7 @@ _SURFACE_SIGNATURE = types.void(
     f8_1d,  # surface parameters
     f8_2d,  # theta (R, 2): the starts, updated in place
     f8_2d,  # hp (R, H)
+    f8_2d,  # learning-rate schedule rows (R, W), optbench.schedules
     f8_2d,  # optimizer state (R, S), zeros
     i8_1d,  # steps (R,)
     f8_1d,  # gradient noise sigma (R,)
@@ -55,8 +57,9 @@ _SURFACE_SIGNATURE = types.void(
 
 
 @jit(signature=_SURFACE_SIGNATURE, parallel=True)
-def surface_batch(update, sid, params, theta, hp, state, steps, noise, seeds, record_every, bound,
-                  fstar, targets, rec_loss, rec_theta, rec_rows, metrics):  # fmt: skip
+def surface_batch(update, sid, params, theta, hp, schedules, state, steps, noise, seeds,
+                  record_every, bound, fstar, targets, rec_loss, rec_theta, rec_rows,
+                  metrics):  # fmt: skip
     """Run every row of ``theta`` (the starts, updated in place) to its end or divergence.
 
     All working memory (``theta``, ``state``, the gradient and generator rows) is allocated
@@ -120,6 +123,7 @@ def surface_batch(update, sid, params, theta, hp, state, steps, noise, seeds, re
             if sigma > 0.0:
                 grad[0] += sigma * normal(rng)
                 grad[1] += sigma * normal(rng)
+            apply_schedule(schedules[r], h, t)
             update(x, grad, memory, h, t)
             loss = value_and_grad(sid, params, x, grad)
 
@@ -153,8 +157,10 @@ def run_surface_group(
     seeds: np.ndarray,
     record_every: int,
     bound: float,
+    schedules: np.ndarray | None = None,
 ) -> EngineOutput:
-    """Run one (optimizer, surface) group of runs in one parallel kernel call."""
+    """Run one (optimizer, surface) group of runs in one parallel kernel call; ``schedules``
+    holds each run's learning-rate schedule row (None: a constant lr)."""
     n_runs = starts.shape[0]
     max_steps = int(steps.max())
     rows = record_rows(max_steps, record_every) + 1  # +1: a divergence row between grid points
@@ -172,7 +178,8 @@ def run_surface_group(
             surface.index,
             np.asarray(surface.param_vector, dtype=np.float64),
             np.array(starts, dtype=np.float64, order="C"),  # a copy: the kernel moves it
-            np.ascontiguousarray(hp, dtype=np.float64),
+            np.array(hp, dtype=np.float64, order="C"),  # a copy: a schedule sets its lr
+            constant_rows(n_runs) if schedules is None else schedules,
             np.zeros((n_runs, optimizer.state_size(2))),
             np.ascontiguousarray(steps, dtype=np.int64),
             np.ascontiguousarray(noise, dtype=np.float64),
@@ -226,6 +233,7 @@ def run_surfaces(configs) -> EngineOutput:
             get_optimizer(optimizer),
             get_problem(problem),
             hp=np.array([[v for _, v in c.hp] for c in members]),
+            schedules=schedule_matrix(members),
             starts=np.array([c.start for c in members]),
             steps=np.array([c.steps for c in members]),
             noise=np.array([c.noise for c in members]),
