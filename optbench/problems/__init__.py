@@ -154,7 +154,9 @@ def register_problem(
         spec = ObjectiveSpec(
             name=name,
             kernel=function,
-            summary=summary or (function.__doc__ or "").strip().split("\n")[0],
+            summary=summary
+            or (function.__doc__ or "").strip().split("\n")[0]
+            or f"registered by {function.__module__}",
             formula=formula,
             params={k: float(v) for k, v in (params or {}).items()},
             dims=dims,

@@ -337,7 +337,7 @@ BUILT_IN = [
         f"{KERNELS}:logistic",
         "logistic regression on the shipped 8×8 digits, odd against even (1,797 images, "
         "64 pixels + bias): convex, with a real minimum",
-        "mean log(1 + e^(−ŷz)) + (l2/2)‖w‖²",
+        "mean(log(1 + eᶻ) − y·z) + (l2/2)‖w‖², z = w·x + bias",
         params={"l2": 1e-3},
         dims=65,
         minimum_of=lambda d, p: logistic_data(p["l2"])[3],

@@ -58,7 +58,8 @@ class BenchResult:
 
 def import_modules(names: Sequence[str]) -> None:
     """Import each of ``names`` (a dotted module name, or a path to a ``.py`` file) so the
-    optimizers it registers with ``@optbench.register_optimizer`` exist before the suite runs.
+    optimizers and problems it registers (``@optbench.register_optimizer``,
+    ``@optbench.register_problem``) exist before the suite or command runs.
     The current folder is importable, as with ``python -m``."""
     if os.getcwd() not in sys.path:
         sys.path.insert(0, os.getcwd())

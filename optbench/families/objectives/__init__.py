@@ -35,10 +35,12 @@ class ObjectiveFamily(SurfaceFamily):
         return super().problems()
 
     def describe(self, name: str, spec: Any, width: int) -> list[str]:
-        if spec.dims is None:
-            dims = f"d ≥ {spec.min_dim} (default {spec.default_dim})"
-        else:
+        if spec.dims is not None:
             dims = f"d = {spec.dims}"
+        elif spec.d_in_label:  # the name alone is the 2-D surface
+            dims = f"d ≥ {spec.min_dim}, given as {name}:d=N (at d=10:)"
+        else:
+            dims = f"d ≥ {spec.min_dim} (default {spec.default_dim})"
         fstar = "unknown" if spec.fstar is None else f"{spec.fstar:.6g}"
         start = spec.start_vector(())
         shown = ", ".join(f"{v:g}" for v in start[:3]) + (", …" if start.size > 3 else "")
