@@ -49,7 +49,8 @@ from optbench.cli.common import CONTEXT, InputError, count, names, table
 @click.option(
     "--only",
     metavar="NAME[,NAME…]",
-    help="perf: engine, sweep, startup, mlp; cluster only when named. [default: all but cluster]",
+    help="perf: engine, sweep, nd, startup, mlp; cluster only when named. "
+    "[default: all but cluster]",
 )
 @click.pass_context
 def bench(

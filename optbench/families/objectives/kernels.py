@@ -85,20 +85,22 @@ def styblinski_tang(theta, grad, params):
 @jit(inline="always")
 def _rotate_layer(v, params, layer, n, transpose):
     """Apply layer ``layer`` of the butterfly rotation (or its transpose) to ``v`` in place:
-    disjoint Givens rotations of the pairs (i, i + stride), stride 2^(layer mod bits)."""
+    disjoint Givens rotations of the pairs (i, i + stride), stride 2^(layer mod bits), walked
+    block by block so no index is tested."""
     bits = int(params[1])
     stride = 1 << (layer % bits)
     base = 2 + n + layer * 2 * n
+    cosines = params[base : base + n]
+    sines = params[base + n : base + 2 * n]
     sign = -1.0 if transpose else 1.0
-    for i in range(n):
-        j = i + stride
-        if (i & stride) == 0 and j < n:
-            c = params[base + i]
-            s = sign * params[base + n + i]
+    for block in range(0, n, 2 * stride):
+        for i in range(block, min(block + stride, n - stride)):
+            c = cosines[i]
+            s = sign * sines[i]
             u = v[i]
-            w = v[j]
+            w = v[i + stride]
             v[i] = c * u - s * w
-            v[j] = s * u + c * w
+            v[i + stride] = s * u + c * w
 
 
 @jit(signature=PROBLEM_SIGNATURE)
