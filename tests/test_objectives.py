@@ -365,3 +365,13 @@ def test_the_readme_2_d_commands_give_the_numbers_they_gave_before_n_d_problems(
     keras = optbench.run("adam", "rosenbrock", preset="keras", hp={"beta1": 0.95}, lr=0.01,
                          steps=2000, save=False)  # fmt: skip
     assert keras.runs["final_loss"].iloc[0].hex() == "0x1.608a0a1014d81p+2"
+
+
+def test_the_n_d_benchmark_references_do_the_engine_s_arithmetic():
+    """The hand-fused loops of ``make bench`` end at the engine's losses bit for bit (a ratio
+    means something only then); quick sizes, no time asserted."""
+    from optbench.suites import perf
+
+    rows = perf.nd_rows(2, quick=True)
+    assert {row["measure"] for row in rows} == set(perf.ND_CASES)
+    assert all(row["same"] == 1.0 for row in rows)

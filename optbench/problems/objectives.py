@@ -18,18 +18,27 @@ import math
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from optbench.errors import OptbenchError, unknown_name
 from optbench.optimizers.registry import CHECKS, NAME
 from optbench.problems.labels import param_text
 
+if TYPE_CHECKING:
+    import numpy as np
+
 ENTRY_POINT_GROUP = "optbench.problems"
 MAX_DIM = 100_000_000
 """The largest ``d``: a larger one is a typo (θ alone would take 800 MB per run)."""
 KERNELS = "optbench.families.objectives.kernels"
+
+
+def _np():
+    """numpy, imported when a problem is first built (``optbench --help`` never needs it)."""
+    import numpy
+
+    return numpy
+
 
 Vector = Sequence[float]
 PerDim = Callable[[int, Mapping[str, float]], Any]
@@ -109,6 +118,8 @@ class ObjectiveSpec:
     @property
     def minima(self) -> tuple[tuple[float, ...], ...]:
         """The known minimum (one point), or none."""
+        import numpy as np
+
         point = self._at(self.minimum_of)
         if point is None:
             return ()
@@ -121,6 +132,8 @@ class ObjectiveSpec:
     def start_vector(self, given: Vector = ()) -> np.ndarray:
         """The start as d values: ``given`` (d values, or one for every coordinate) or the
         problem's own (zeros when it names none)."""
+        import numpy as np
+
         chosen = given if len(given) else self._at(self.start_of)
         if chosen is None:
             return np.zeros(self.d)
@@ -128,14 +141,24 @@ class ObjectiveSpec:
         return np.full(self.d, vector[0]) if vector.size == 1 else vector.copy()
 
     def minima_matrix(self) -> np.ndarray:
-        return np.asarray(self.minima, dtype=np.float64).reshape(-1, self.d)
+        """(0 or 1, d): the known minimum as the engine takes it (no tuple of d floats)."""
+        import numpy as np
+
+        point = self._at(self.minimum_of)
+        if point is None:
+            return np.empty((0, self.d))
+        return np.broadcast_to(np.asarray(point, dtype=np.float64), (self.d,))[None, :].copy()
 
     def noise_scale(self) -> np.ndarray:
+        import numpy as np
+
         scale = self._at(self.noise_scale_of)
         return np.ones(self.d) if scale is None else np.asarray(scale, dtype=np.float64)
 
     def kernel_params(self) -> np.ndarray:
         """The kernel's ``params`` vector: the data it needs, else the parameter values."""
+        import numpy as np
+
         if self.data is not None:
             return np.ascontiguousarray(self._at(self.data), dtype=np.float64)
         return np.array([float(v) for v in self.params.values()] or [0.0])
@@ -203,10 +226,12 @@ _ST = -2.903534027771178  # Styblinski–Tang minimiser, per coordinate
 
 def _alternating(first: float, second: float) -> PerDim:
     """A start (first, second, first, …): the 2-D surface's classic start, continued."""
-    return lambda d, p: np.where(np.arange(d) % 2 == 0, first, second)
+    return lambda d, p: _np().where(_np().arange(d) % 2 == 0, first, second)
 
 
 def _rosenbrock_minimum(d: int, p: Mapping[str, float]) -> Vector | None:
+    import numpy as np
+
     if d == 2:
         return (p["a"], p["a"] ** 2)
     return np.full(d, p["a"]) if p["a"] in (0.0, 1.0) else None  # else: no closed form
@@ -216,6 +241,8 @@ def _quadratic_data(d: int, p: Mapping[str, float]) -> np.ndarray:
     """[layers, bits, eigenvalues (d), then per layer d cosines and d sines]: a rotation of
     2·⌈log₂ d⌉ butterfly layers of Givens rotations with angles drawn from ``seed``, which mixes
     every coordinate with every other in O(d log d) per product."""
+    import numpy as np
+
     bits = max(1, math.ceil(math.log2(d))) if d > 1 else 1
     layers = 2 * bits if d > 1 else 0
     angles = np.random.default_rng(int(p["seed"])).uniform(0.0, 2.0 * math.pi, (layers, d))
@@ -225,6 +252,8 @@ def _quadratic_data(d: int, p: Mapping[str, float]) -> np.ndarray:
 
 
 def _nqm_curvatures(d: int, p: Mapping[str, float]) -> np.ndarray:
+    import numpy as np
+
     return 1.0 / np.arange(1, d + 1, dtype=np.float64)
 
 
@@ -235,6 +264,8 @@ def logistic_data(l2: float) -> tuple[np.ndarray, np.ndarray, float]:
     """The shipped digits as odd (1) against even (0), pixels scaled to [0, 1], and the exact
     minimum and f* of the L2-regularised logistic loss, by Newton's method (the loss is
     strictly convex for l2 > 0: one minimum, found to machine precision in a few steps)."""
+    import numpy as np
+
     if l2 not in _LOGISTIC:
         from optbench.datasets import load_digits
 
@@ -260,6 +291,8 @@ def logistic_data(l2: float) -> tuple[np.ndarray, np.ndarray, float]:
 
 
 def _logistic_params(d: int, p: Mapping[str, float]) -> np.ndarray:
+    import numpy as np
+
     x, y, _, _ = logistic_data(p["l2"])
     return np.concatenate([[x.shape[0], x.shape[1], p["l2"]], x.ravel(), y])
 
@@ -284,7 +317,7 @@ BUILT_IN = [
         "a bowl covered in local minima, in d dimensions",
         "10d + Σᵢ (xᵢ² − 10 cos 2πxᵢ)",
         start_of=_alternating(-2.0, 3.5),
-        minimum_of=lambda d, p: np.zeros(d),
+        minimum_of=lambda d, p: _np().zeros(d),
         fstar_of=0.0,
         d_in_label=True,
     ),
@@ -293,8 +326,8 @@ BUILT_IN = [
         f"{KERNELS}:ackley",
         "a nearly flat outer region around a deep central funnel, in d dimensions",
         "−20e^(−0.2√(Σxᵢ²/d)) − e^(Σ cos 2πxᵢ/d) + e + 20",
-        start_of=lambda d, p: np.full(d, 3.0),
-        minimum_of=lambda d, p: np.zeros(d),
+        start_of=lambda d, p: _np().full(d, 3.0),
+        minimum_of=lambda d, p: _np().zeros(d),
         fstar_of=0.0,
         d_in_label=True,
     ),
@@ -303,8 +336,8 @@ BUILT_IN = [
         f"{KERNELS}:styblinski_tang",
         "2^d basins of different depths",
         "½ Σᵢ (xᵢ⁴ − 16xᵢ² + 5xᵢ)",
-        start_of=lambda d, p: np.zeros(d),
-        minimum_of=lambda d, p: np.full(d, _ST),
+        start_of=lambda d, p: _np().zeros(d),
+        minimum_of=lambda d, p: _np().full(d, _ST),
         fstar_of=lambda d, p: d / 2 * (5.0 * _ST + _ST**4 - 16.0 * _ST**2),
         d_in_label=True,
     ),
@@ -315,8 +348,8 @@ BUILT_IN = [
         "condition-number lesson in any dimension",
         "½ θᵀ Q diag(1 … κ) Qᵀ θ",
         params={"kappa": 100.0, "seed": 0.0},
-        start_of=lambda d, p: np.ones(d),
-        minimum_of=lambda d, p: np.zeros(d),
+        start_of=lambda d, p: _np().ones(d),
+        minimum_of=lambda d, p: _np().zeros(d),
         fstar_of=0.0,
         checks={"kappa": "positive", "seed": "nonnegative"},
         data=_quadratic_data,
@@ -327,11 +360,11 @@ BUILT_IN = [
         "the noisy quadratic model (Zhang et al. 2019): curvatures hᵢ = 1/i, gradient noise "
         "of covariance σ²H with --noise σ (σ² = 1/batch size)",
         "½ Σᵢ θᵢ²/i",
-        start_of=lambda d, p: np.ones(d),
-        minimum_of=lambda d, p: np.zeros(d),
+        start_of=lambda d, p: _np().ones(d),
+        minimum_of=lambda d, p: _np().zeros(d),
         fstar_of=0.0,
         data=_nqm_curvatures,
-        noise_scale_of=lambda d, p: np.sqrt(_nqm_curvatures(d, p)),
+        noise_scale_of=lambda d, p: _np().sqrt(_nqm_curvatures(d, p)),
     ),
     ObjectiveSpec(
         "logistic",

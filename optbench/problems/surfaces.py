@@ -11,10 +11,12 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from optbench.problems.labels import param_text
+
+if TYPE_CHECKING:
+    import numpy as np
 
 Point = tuple[float, float]
 
@@ -69,16 +71,24 @@ class SurfaceSpec:
         return 2
 
     def kernel_params(self) -> np.ndarray:
+        import numpy as np
+
         return np.array([float(self.index), *self.param_vector])
 
     def start_vector(self, given: Sequence[float] = ()) -> np.ndarray:
+        import numpy as np
+
         chosen = given if len(given) else self.start
         return np.broadcast_to(np.asarray(chosen, dtype=np.float64), (2,)).copy()
 
     def minima_matrix(self) -> np.ndarray:
+        import numpy as np
+
         return np.asarray(self.minima, dtype=np.float64).reshape(-1, 2)
 
     def noise_scale(self) -> np.ndarray:
+        import numpy as np
+
         return np.ones(2)
 
     def distance_to_nearest_minimum(self, x: float, y: float) -> float:
