@@ -375,3 +375,22 @@ def test_the_n_d_benchmark_references_do_the_engine_s_arithmetic():
     rows = perf.nd_rows(2, quick=True)
     assert {row["measure"] for row in rows} == set(perf.ND_CASES)
     assert all(row["same"] == 1.0 for row in rows)
+
+
+def test_a_user_problem_is_a_smoke_case_of_its_own(clean_problems):
+    @optbench.register_problem("quartic_bowl", dims=None, f_star=0.0, start=1.0)
+    def quartic_bowl(theta, grad, params):
+        s = 0.0
+        for i in range(theta.size):
+            grad[i] = 2.0 * theta[i] + 4.0 * theta[i] ** 3
+            s += theta[i] ** 2 + theta[i] ** 4
+        return s
+
+    result = optbench.bench("smoke", optimizers=["sgd"], presets=["torch"], save=False,
+                            problems=["quartic_bowl:d=8"], lr={"": 0.1})  # fmt: skip
+    row = result.table.iloc[0]
+    assert row["problem"] == "quartic_bowl:d=8" and row["converged"] and result.ok
+    with pytest.raises(OptbenchError, match="f\\* is unknown"):
+        optbench.bench("smoke", optimizers=["sgd"], problems=["saddle"], save=False)
+    with pytest.raises(OptbenchError, match="networks are smoke-tested as xor and spirals"):
+        optbench.bench("smoke", optimizers=["sgd"], problems=["moons"], save=False)
