@@ -59,6 +59,10 @@ figures: $(STAMP)
 	$(BIN)/optbench sweep experiments/fair.toml --out results/readme-runs/fair
 	cp results/readme-runs/fair/lr_sensitivity.png results/readme/fair-lr_sensitivity.png
 	cp results/readme-runs/fair/tuned_loss.png results/readme/fair-tuned_loss.png
+	$(BIN)/optbench sweep -o sgd,momentum,adam -p quadratic:d=1000:kappa=1e4 --lr 1e-6..1:19 \
+		--seeds 5 --noise 0.1 --steps 3000 --tune lr --out results/readme-runs/quadratic
+	cp results/readme-runs/quadratic/lr_sensitivity.png results/readme/quadratic-lr_sensitivity.png
+	cp results/readme-runs/quadratic/tuned_loss.png results/readme/quadratic-tuned_loss.png
 	cp results/readme-runs/fair/ecdf.png results/readme/fair-ecdf.png
 	$(BIN)/optbench report results/readme-runs/fair
 	$(BIN)/optbench run --problem spirals -o sgd,momentum,adagrad,rmsprop,adam --out results/readme-runs/spirals

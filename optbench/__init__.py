@@ -16,7 +16,7 @@ from optbench.optimizers import (
     get_optimizer,
     register_optimizer,
 )
-from optbench.problems import PROBLEMS, get_problem
+from optbench.problems import PROBLEMS, get_problem, register_problem
 from optbench.suites import bench, bench_compare
 
 __all__ = [
@@ -33,6 +33,7 @@ __all__ = [
     "load",
     "plot",
     "register_optimizer",
+    "register_problem",
     "report",
     "run",
     "sweep",

@@ -99,6 +99,15 @@ UPDATE_FUNCTION = types.FunctionType(KERNEL_SIGNATURE)
 engine serves every optimizer (built-in or user-registered) and is reused from the disk cache."""
 
 
+PROBLEM_SIGNATURE = types.float64(f8_1d, f8_1d, f8_1d)
+"""``value_and_grad(theta, grad, params) -> loss``: every problem kernel has exactly this
+signature (θ of any length, the gradient written into ``grad``, the problem's parameter vector)."""
+
+PROBLEM_FUNCTION = types.FunctionType(PROBLEM_SIGNATURE)
+"""The engine takes the problem as a first-class function of this type, as it takes the
+optimizer: a new problem compiles only its own kernel and reuses the cached engine."""
+
+
 _ANNOUNCED: set[str] = set()
 
 

@@ -85,16 +85,32 @@ class RunConfig:
         return {"run_id": self.run_id, **self._fields()}
 
 
-def parse_start(text: str) -> tuple[float, float]:
-    """``"-7,2"`` → (-7.0, 2.0); anything else is a one-line error."""
+def parse_start(text: str) -> tuple[float, ...]:
+    """``"-7,2"`` → (-7.0, 2.0): finite numbers, one per coordinate (or one for every
+    coordinate); anything else is a one-line error. ``fit_start`` checks the count."""
     parts = [p.strip() for p in str(text).split(",")]
     try:
         values = tuple(float(p) for p in parts)
     except ValueError:
         values = ()
-    if len(values) != 2 or not all(math.isfinite(v) for v in values):
-        raise OptbenchError(f"start '{text}' must be two finite numbers 'x,y', e.g. -7,2")
-    return values  # type: ignore[return-value]
+    if not values or not all(math.isfinite(v) for v in values):
+        raise OptbenchError(
+            f"start '{text}' must be finite numbers, one per coordinate ('x,y', e.g. -7,2) "
+            "or one for every coordinate"
+        )
+    return values
+
+
+def fit_start(start: tuple[float, ...], problem: str) -> tuple[float, ...]:
+    """``start`` checked against the dimension of ``problem``: d values, or one for every
+    coordinate. A 2-D start is stored whole (as run_ids always had it); an N-D one as given."""
+    dimension = get_problem(problem).dimension
+    if len(start) not in (1, dimension):
+        raise OptbenchError(
+            f"start has {len(start)} values; '{problem}' has {dimension} coordinates "
+            f"(give {dimension} values, or one for every coordinate)"
+        )
+    return start * 2 if dimension == 2 and len(start) == 1 else start
 
 
 Axis = tuple[float, ...]
@@ -433,9 +449,15 @@ class SweepConfig:
         return resolved
 
     def start_for(self, problem: str) -> tuple[float, ...]:
+        """The start a run of ``problem`` is given: the user's, else a 2-D problem's own (kept
+        in the run, as run_ids always had it), else () for an N-D problem's own start (d
+        values need not live in every run's config)."""
         starts = dict(self.starts)
         chosen = starts.get(problem, starts.get("*"))
-        return chosen if chosen is not None else tuple(float(v) for v in get_problem(problem).start)
+        if chosen is not None:
+            return fit_start(chosen, problem)
+        spec = get_problem(problem)
+        return tuple(float(v) for v in spec.start) if spec.dimension == 2 else ()
 
     def network_options(self, problem: str) -> list[NetworkOptions | None]:
         """Every combination of the family's own settings (a network's model and training)
@@ -907,9 +929,14 @@ def _starts(value: object, problems: Sequence[str], where: Where) -> tuple:
             label = get_problem(str(problem)).label
             if label not in problems:
                 raise OptbenchError(f"{where('start')}start.{problem}: not among the problems run")
-            starts.append((label, _point(point, where)))
+            starts.append((label, _located(where, "start", fit_start, _point(point, where), label)))
         return tuple(starts)
-    return (("*", _point(value, where)),)
+    point = _point(value, where)
+    for problem in problems:
+        if settings.of_family(get_problem(problem).family):
+            continue  # a network takes no start: said where network settings are checked
+        _located(where, "start", fit_start, point, problem)
+    return (("*", point),)
 
 
 def _point(value: object, where: Where) -> tuple[float, ...]:

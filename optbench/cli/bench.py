@@ -45,16 +45,27 @@ from optbench.cli.common import CONTEXT, InputError, count, names, table
     metavar="MODULE|FILE.py",
     help="Import this first, so the optimizers it registers exist (repeatable).",
 )
+@click.option(
+    "-p",
+    "--problem",
+    "problems",
+    multiple=True,
+    metavar="NAME[,NAME…]",
+    help="smoke: only these cases, or any surface or N-D problem with a known f* (yours too) "
+    "as a case of its own. [default: the smoke cases]",
+)
 @click.option("--repeats", default=5, show_default=True, help="perf: samples per figure.")
 @click.option(
     "--only",
     metavar="NAME[,NAME…]",
-    help="perf: engine, sweep, startup, mlp; cluster only when named. [default: all but cluster]",
+    help="perf: engine, sweep, nd, startup, mlp; cluster only when named. "
+    "[default: all but cluster]",
 )
 @click.pass_context
 def bench(
-    ctx, suite, out, baseline, update_baseline, optimizers, preset, lrs, imports, repeats, only
-) -> None:
+    ctx, suite, out, baseline, update_baseline, optimizers, preset, lrs, imports, problems,
+    repeats, only,
+) -> None:  # fmt: skip
     """CI smoke benchmark against a baseline, perf figures, and comparing perf runs.
 
     \b
@@ -90,6 +101,7 @@ def bench(
         presets=names((preset,)) if preset else None,
         lr=lr,
         imports=imports,
+        problems=names(problems) or None,
         repeats=repeats,
         only=names((only,)) if only else None,
         progress=lambda name: click.echo(f"measuring {name} …", err=True),

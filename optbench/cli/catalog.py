@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from optbench.cli.common import CONTEXT, InputError
+from optbench.cli.common import CONTEXT, InputError, import_option
 
 
 @click.group(name="list", context_settings=CONTEXT, invoke_without_command=True)
@@ -19,6 +19,7 @@ def list_(ctx: click.Context) -> None:
 
 
 @list_.command(name="optimizers")
+@import_option
 def list_optimizers() -> None:
     """Every optimizer: summary, paper, defaults (torch) and what the keras preset changes."""
     from optbench.optimizers import all_optimizers
@@ -67,6 +68,7 @@ def _default(value: object) -> str:
 
 
 @list_.command(name="problems")
+@import_option
 def list_problems() -> None:
     """Every problem, by family: formula or data, plot window, start, minima and f*."""
     from optbench.families import families

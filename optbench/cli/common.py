@@ -49,6 +49,26 @@ class OneLineErrors(click.Group):
         sys.exit(code if isinstance(code, int) else 0)
 
 
+def _import_first(ctx: click.Context, param: click.Parameter, names: tuple[str, ...]) -> None:
+    if names:
+        from optbench.suites import import_modules
+
+        import_modules(list(names))
+
+
+import_option = click.option(
+    "--import",
+    "imports",
+    multiple=True,
+    metavar="MODULE|FILE.py",
+    expose_value=False,
+    callback=_import_first,
+    help="Import this first, so the optimizers and problems it registers exist (repeatable).",
+)
+"""``--import``: a user's module (or .py file) whose ``register_problem`` /
+``register_optimizer`` calls run before the command looks any name up."""
+
+
 FLAGS = {"problems": ("-p", "--problem"), "optimizers": ("-o", "--optimizer")}
 """Spellings that differ from ``--name``: the singular, as users type one at a time."""
 

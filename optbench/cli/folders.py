@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from optbench.cli.common import CONTEXT
+from optbench.cli.common import CONTEXT, import_option
 
 
 @click.command(context_settings=CONTEXT)
@@ -18,6 +18,7 @@ from optbench.cli.common import CONTEXT
     help="Networks: EMA weight in [0, 1) smoothing the loss and accuracy curves.",
 )
 @click.option("--animate", is_flag=True, help="Also redraw trajectories.gif.")
+@import_option
 def plot(folder, svg, smooth, animate) -> None:
     """Redraw the figures of a finished run folder from its CSVs."""
     from optbench import api
@@ -28,6 +29,7 @@ def plot(folder, svg, smooth, animate) -> None:
 
 @click.command(context_settings=CONTEXT)
 @click.argument("folder", type=click.Path(exists=True, file_okay=False))
+@import_option
 def report(folder) -> None:
     """Write FOLDER/report.html, one self-contained page to share.
 

@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import click
 
-from optbench.cli.common import CONTEXT, given_settings, output_options, setting_options, table
+from optbench.cli.common import (
+    CONTEXT,
+    given_settings,
+    import_option,
+    output_options,
+    setting_options,
+    table,
+)
 
 
 @click.command(context_settings=CONTEXT)
 @setting_options("run")
 @output_options
+@import_option
 @click.option(
     "--animate",
     is_flag=True,

@@ -11,6 +11,7 @@ from optbench.cli.common import (
     CONTEXT,
     InputError,
     given_settings,
+    import_option,
     output_options,
     setting_options,
     table,
@@ -34,6 +35,7 @@ BEST_COLUMNS = {
 @click.argument("file", required=False, type=click.Path(dir_okay=False))
 @setting_options("sweep")
 @output_options
+@import_option
 @click.option("--resume", is_flag=True, help="Finish an interrupted sweep in --out.")
 @click.option("--dry-run", is_flag=True, help="Print the plan (grid, run count) and stop.")
 @click.option("--chunk-size", type=int, hidden=True)

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
 REGISTRY: dict[str, str] = {
     "surface": "optbench.families.surfaces",
+    "objective": "optbench.families.objectives",
     "network": "optbench.families.networks",
 }
 """Family name → the module whose ``FAMILY`` it is; the order is the order problems list in."""

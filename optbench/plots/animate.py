@@ -18,7 +18,14 @@ from matplotlib.animation import PillowWriter
 from optbench.errors import OptbenchError
 from optbench.plots import per_problem
 from optbench.plots.style import POINT_STYLE, cannot_write, color_for
-from optbench.plots.surfaces import contour_axes, draw_landmarks, draw_path, run_label
+from optbench.plots.surfaces import (
+    contour_axes,
+    draw_landmarks,
+    draw_path,
+    has_contour,
+    run_label,
+)
+from optbench.problems import get_problem
 from optbench.results import atomic_path
 
 if TYPE_CHECKING:
@@ -144,9 +151,15 @@ def _paint_background_once(fig: Figure, moving: list[Artist]) -> None:
 
 def write_animations(runs: pd.DataFrame, history: pd.DataFrame, folder: Path) -> list[Path]:
     """``trajectories.gif`` (one per problem, named like the PNGs) in a run folder."""
-    if not {"x", "y"} <= set(history.columns):
+    drawable = [
+        (suffix, sub, hist)
+        for suffix, sub, hist in per_problem(runs, history)
+        if {"x", "y"} <= set(history.columns)
+        and has_contour(get_problem(str(sub["problem"].iloc[0])))
+    ]
+    if not drawable:
         raise OptbenchError("--animate draws paths on 2-D surfaces; this folder has none")
     return [
         trajectories_animation(sub, hist, Path(folder) / f"trajectories{suffix}.gif")
-        for suffix, sub, hist in per_problem(runs, history)
+        for suffix, sub, hist in drawable
     ]

@@ -41,7 +41,7 @@ from optbench.plots.style import (
     setting_label,
     symlog_yaxis,
 )
-from optbench.problems import get_problem
+from optbench.problems import ObjectiveSpec, get_problem
 from optbench.problems.surface_values import grid_values
 
 if TYPE_CHECKING:
@@ -93,13 +93,39 @@ def plot_window(surface: SurfaceSpec, runs: pd.DataFrame) -> Window:
     )
 
 
+def has_contour(surface: SurfaceSpec | ObjectiveSpec) -> bool:
+    """Whether a path over contours means something: a 2-D surface, or a 2-D problem of one's
+    own with a plotting window. In more dimensions a path of two coordinates over a slice of
+    f would mislead (the other coordinates move too), so those runs get no trajectory figure."""
+    if isinstance(surface, ObjectiveSpec):
+        return surface.dimension == 2 and surface.window is not None and callable(surface.kernel)
+    return True
+
+
+def _grid_values(surface: SurfaceSpec | ObjectiveSpec, xs: np.ndarray, ys: np.ndarray):
+    """f on the grid: a surface's numpy formula, or a 2-D user problem's own kernel called as
+    plain Python point by point (figures load no compiler)."""
+    if not isinstance(surface, ObjectiveSpec):
+        return grid_values(surface, xs, ys)
+    kernel = getattr(surface.kernel, "py_func", surface.kernel)
+    params = surface.kernel_params()
+    point, grad = np.empty(2), np.empty(2)
+    z = np.empty((ys.size, xs.size))
+    for j, y in enumerate(ys):
+        for i, x in enumerate(xs):
+            point[0], point[1] = x, y
+            z[j, i] = kernel(point, grad, params)
+    return z
+
+
 def draw_surface(ax: Axes, surface: SurfaceSpec, window: Window, colorbar: bool = True) -> None:
     """Log-spaced filled contours of f − f* (f − min f when f* is unknown) over ``window``."""
     (x0, x1), (y0, y1) = window
-    xs = np.linspace(x0, x1, 400)
-    ys = np.linspace(y0, y1, 400)
+    points = 400 if not isinstance(surface, ObjectiveSpec) else 120  # a user's f, in Python
+    xs = np.linspace(x0, x1, points)
+    ys = np.linspace(y0, y1, points)
     with np.errstate(all="ignore"):  # a window widened to a far start overflows f
-        z = grid_values(surface, xs, ys)
+        z = _grid_values(surface, xs, ys)
     finite = np.isfinite(z)
     height = z - (surface.fstar if surface.fstar is not None else z[finite].min(initial=0.0))
     positive = height[finite & (height > 0)]
@@ -236,10 +262,13 @@ def draw_run_figures(
     svg: bool = False,
     smoothing: float = 0.0,
 ) -> list[Path]:
-    """The paths and the loss of one surface's runs (``smoothing`` is for networks only)."""
-    written = save_figure(
-        trajectories_figure(runs, history), folder / f"trajectories{suffix}.png", svg
-    )
+    """The paths and the loss of one problem's runs (``smoothing`` is for networks only); no
+    paths where they would mislead (``has_contour``)."""
+    written = []
+    if has_contour(_surface_for(runs)):
+        written = save_figure(
+            trajectories_figure(runs, history), folder / f"trajectories{suffix}.png", svg
+        )
     return written + save_figure(loss_figure(runs, history), folder / f"loss{suffix}.png", svg)
 
 
@@ -387,6 +416,8 @@ def draw_sweep_figures(
     (gap targets exist on surfaces only). ``many_problems``: name the grids by problem."""
     written: list[Path] = []
     for problem in dict.fromkeys(picked["problem"]):
+        if not has_contour(get_problem(problem)):
+            continue
         suffix = f"-{problem.replace(':', '_')}" if many_problems else ""
         figure = trajectory_grid_figure(picked, history, problem)
         written += save_figure(figure, folder / f"trajectory_grid{suffix}.png", svg)

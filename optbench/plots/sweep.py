@@ -135,6 +135,7 @@ def lr_sensitivity_figure(grid_runs: pd.DataFrame) -> Figure:
         what = "final training loss" if network else "final f"
         what = "final f − f*" if gaps else what if log else f"{what} (symlog: it goes negative)"
         ax.set_ylabel(what)
+        ax.set_xlabel("learning rate (log scale)")
         ax.set_title(_title(named, panel))
         ax.grid(True, which="major", alpha=0.3)
     fig.suptitle(

@@ -8,11 +8,15 @@ set as ``rosenbrock:b=1``).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 from optbench.problems.labels import param_text
+
+if TYPE_CHECKING:
+    import numpy as np
 
 Point = tuple[float, float]
 
@@ -57,6 +61,35 @@ class SurfaceSpec:
         base = SURFACES[self.name].params
         changed = [f"{k}={param_text(v)}" for k, v in self.params.items() if base.get(k) != v]
         return ":".join([self.name, *changed])
+
+    # what the engine asks of any problem (``ObjectiveSpec`` answers the same)
+    kernel = "optbench.families.surfaces.kernels:surface"
+    """The ten share one problem kernel that dispatches on the index (``kernel_params``)."""
+
+    @property
+    def dimension(self) -> int:
+        return 2
+
+    def kernel_params(self) -> np.ndarray:
+        import numpy as np
+
+        return np.array([float(self.index), *self.param_vector])
+
+    def start_vector(self, given: Sequence[float] = ()) -> np.ndarray:
+        import numpy as np
+
+        chosen = given if len(given) else self.start
+        return np.broadcast_to(np.asarray(chosen, dtype=np.float64), (2,)).copy()
+
+    def minima_matrix(self) -> np.ndarray:
+        import numpy as np
+
+        return np.asarray(self.minima, dtype=np.float64).reshape(-1, 2)
+
+    def noise_scale(self) -> np.ndarray:
+        import numpy as np
+
+        return np.ones(2)
 
     def distance_to_nearest_minimum(self, x: float, y: float) -> float:
         if not self.minima:

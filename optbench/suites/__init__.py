@@ -58,7 +58,8 @@ class BenchResult:
 
 def import_modules(names: Sequence[str]) -> None:
     """Import each of ``names`` (a dotted module name, or a path to a ``.py`` file) so the
-    optimizers it registers with ``@optbench.register_optimizer`` exist before the suite runs.
+    optimizers and problems it registers (``@optbench.register_optimizer``,
+    ``@optbench.register_problem``) exist before the suite or command runs.
     The current folder is importable, as with ``python -m``."""
     if os.getcwd() not in sys.path:
         sys.path.insert(0, os.getcwd())
@@ -101,6 +102,7 @@ def run_smoke(
     optimizers: Sequence[str] | None = None,
     presets: Sequence[str] | None = None,
     lr: Mapping[str, float] | None = None,
+    problems: Sequence[str] | None = None,
 ) -> BenchResult:
     """Run the smoke suite, compare with ``baseline`` and/or rewrite it; see ``api.bench``.
 
@@ -112,7 +114,7 @@ def run_smoke(
     started, began = utc_now(), time.perf_counter()
     names = sm.select_optimizers(optimizers)
     chosen_presets = sm.select_presets(presets)
-    cases = list(sm.SMOKE_CASES)
+    cases = sm.select_cases(problems)
     overrides = sm.parse_lr_overrides(dict(lr or {}), names, cases)
     path = Path(baseline) if baseline is not None else None
     if update_baseline and path is None:
@@ -238,6 +240,7 @@ def bench(
     presets: Sequence[str] | None = None,
     lr: Mapping[str, float] | None = None,
     imports: Sequence[str] = (),
+    problems: Sequence[str] | None = None,
     repeats: int = 5,
     only: Sequence[str] | None = None,
     quick: bool = False,
@@ -254,7 +257,9 @@ def bench(
     optimizers without smoke settings: ``{"rosenbrock": 0.01, "myopt.beale": 0.1, "": 0.05}``
     (a problem, an optimizer.problem, or every problem); without one it comes from the
     baseline, else a search. ``imports`` are modules (or .py files) imported first, so their
-    ``@optbench.register_optimizer`` optimizers exist.
+    ``@optbench.register_optimizer`` optimizers exist. ``problems`` picks smoke cases by name,
+    or adds any surface or N-D problem with a known f* (a registered one too) as a case of its
+    own: the default budget and a 1e-3 gap goal.
 
     ``suite="perf"``: throughput, compile and start-up figures, ``repeats`` samples each, each
     beside its hand-fused reference (``only`` picks benchmarks: engine, sweep, startup, mlp,
@@ -283,6 +288,7 @@ def bench(
         optimizers=optimizers,
         presets=presets,
         lr=lr,
+        problems=problems,
     )
 
 

@@ -48,3 +48,104 @@ def fused_adam_rosenbrock_batch(lrs, steps, out):
     """The hand-fused Adam loop (inlined), one run per prange iteration, from (−2, 2)."""
     for r in prange(lrs.size):
         out[r] = fused_adam_rosenbrock(-2.0, 2.0, lrs[r], 0.9, 0.999, 1e-8, steps)[0]
+
+
+@jit(inline="always")
+def _diverged(theta, loss):
+    """A non-finite loss, or a coordinate past the bound of 1e6 (or NaN)."""
+    bad = not np.isfinite(loss)
+    for i in range(theta.size):
+        bad |= not abs(theta[i]) <= 1e6  # no short-circuit: a branch-free, vectorised loop
+    return bad
+
+
+@jit
+def fused_adam_rosenbrock_nd(theta, lr, b1, b2, eps, steps):
+    """Adam on the chained Rosenbrock (a = 1, b = 100) in d = θ.size dimensions, hand-fused:
+    the gradient pass and the update pass of each step in one function, m and v in arrays of
+    their own, no function pointer and no recording. Returns the final loss and steps done."""
+    n = theta.size
+    grad = np.empty(n)
+    m = np.zeros(n)
+    v = np.zeros(n)
+    loss = 0.0
+    for t in range(steps + 1):
+        loss = 0.0
+        carry = 0.0
+        for i in range(n - 1):
+            x = theta[i]
+            r = theta[i + 1] - x * x
+            g = -2.0 * (1.0 - x) - 4.0 * 100.0 * x * r
+            if i > 0:
+                g += carry
+            grad[i] = g
+            carry = 2.0 * 100.0 * r
+            loss += (1.0 - x) ** 2 + 100.0 * r * r
+        grad[n - 1] = carry
+        if t == steps:
+            return loss, steps
+        step = lr / (1.0 - b1 ** (t + 1))
+        root_bc2 = np.sqrt(1.0 - b2 ** (t + 1))
+        for i in range(n):  # no branch in here: LLVM vectorises it
+            g = grad[i]
+            mi = b1 * m[i] + (1.0 - b1) * g
+            vi = b2 * v[i] + (1.0 - b2) * g * g
+            m[i] = mi
+            v[i] = vi
+            theta[i] -= step * mi / (np.sqrt(vi) / root_bc2 + eps)
+        if _diverged(theta, loss):
+            return loss, t
+    return loss, steps
+
+
+@jit
+def fused_adam_quadratic(theta, data, lr, b1, b2, eps, steps):
+    """Adam on ½θᵀQΛQᵀθ (the ``quadratic`` problem's eigenvalues and butterfly rotation in
+    ``data``), hand-fused: rotate, scale and rotate back, then update, in one function."""
+    n = theta.size
+    layers = int(data[0])
+    bits = int(data[1])
+    grad = np.empty(n)
+    m = np.zeros(n)
+    v = np.zeros(n)
+    loss = 0.0
+    for t in range(steps + 1):
+        for i in range(n):
+            grad[i] = theta[i]
+        for k in range(2 * layers):  # Qᵀ: the layers in order, transposed; then Q backwards
+            transposed = k < layers
+            layer = k if transposed else 2 * layers - 1 - k
+            if k == layers:  # between the two: scale by the eigenvalues, the loss on the way
+                total = 0.0
+                for i in range(n):
+                    z = grad[i]
+                    w = data[2 + i] * z
+                    total += z * w
+                    grad[i] = w
+                loss = 0.5 * total
+            stride = 1 << (layer % bits)
+            cosines = data[2 + n + layer * 2 * n : 2 + n + layer * 2 * n + n]
+            sines = data[2 + 2 * n + layer * 2 * n : 2 + 2 * n + layer * 2 * n + n]
+            sign = -1.0 if transposed else 1.0
+            for block in range(0, n, 2 * stride):  # the pairs (i, i + stride), no test per i
+                for i in range(block, min(block + stride, n - stride)):
+                    c = cosines[i]
+                    s = sign * sines[i]
+                    u = grad[i]
+                    w = grad[i + stride]
+                    grad[i] = c * u - s * w
+                    grad[i + stride] = s * u + c * w
+        if t == steps:
+            return loss, steps
+        step = lr / (1.0 - b1 ** (t + 1))
+        root_bc2 = np.sqrt(1.0 - b2 ** (t + 1))
+        for i in range(n):  # no branch in here: LLVM vectorises it
+            g = grad[i]
+            mi = b1 * m[i] + (1.0 - b1) * g
+            vi = b2 * v[i] + (1.0 - b2) * g * g
+            m[i] = mi
+            v[i] = vi
+            theta[i] -= step * mi / (np.sqrt(vi) / root_bc2 + eps)
+        if _diverged(theta, loss):
+            return loss, t
+    return loss, steps

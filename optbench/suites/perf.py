@@ -136,6 +136,71 @@ def engine_rows(repeats: int, quick: bool = False, cosine: bool = False) -> list
     return rows
 
 
+ND_CASES = {
+    # measure: (problem, steps, quick steps)
+    "engine_quadratic_d10000_steps_per_s": ("quadratic:d=10000", 1_000, 20),
+    "engine_rosenbrock_d1000_steps_per_s": ("rosenbrock:d=1000", 100_000, 200),
+}
+"""The N-D figures: one Adam run (torch defaults) on a problem of many coordinates, the engine
+(the problem a first-class function) against a loop hand-fused for that problem."""
+
+
+def _nd_engine_once(problem: str, steps: int) -> tuple[float, float]:
+    import numpy as np
+
+    from optbench.families.surfaces.engine import run_surface_group
+    from optbench.optimizers import get_optimizer
+    from optbench.problems import get_problem
+
+    adam = get_optimizer("adam")
+    spec = get_problem(problem)
+    began = time.perf_counter()
+    out = run_surface_group(
+        adam,
+        spec,
+        np.array([adam.hp_vector(adam.resolve("torch"))]),
+        spec.start_vector(())[None, :],
+        np.array([steps]),
+        np.zeros(1),
+        np.zeros(1, dtype=np.int64),
+        record_every=steps,
+        bound=1e6,
+    )
+    return time.perf_counter() - began, out.metrics["final_loss"][0]
+
+
+def _nd_fused_once(problem: str, steps: int) -> tuple[float, float]:
+    from optbench.problems import get_problem
+    from optbench.suites.fused import fused_adam_quadratic, fused_adam_rosenbrock_nd
+
+    spec = get_problem(problem)
+    theta = spec.start_vector(())
+    data = spec.kernel_params()
+    began = time.perf_counter()
+    if spec.name == "quadratic":
+        loss, _ = fused_adam_quadratic(theta, data, 1e-3, 0.9, 0.999, 1e-8, steps)
+    else:
+        loss, _ = fused_adam_rosenbrock_nd(theta, 1e-3, 0.9, 0.999, 1e-8, steps)
+    return time.perf_counter() - began, loss
+
+
+def nd_rows(repeats: int, quick: bool = False) -> list[dict]:
+    """Adam on quadratic:d=10000 and rosenbrock:d=1000, one run each: engine steps/s against
+    the hand-fused loop, alternating, and whether both ended at the same loss."""
+    rows = []
+    for measure, (problem, full, short) in ND_CASES.items():
+        steps = short if quick else full
+        _nd_engine_once(problem, 2)  # compile or load both before timing
+        _nd_fused_once(problem, 2)
+        for i in range(repeats):
+            engine_s, engine_loss = _nd_engine_once(problem, steps)
+            fused_s, fused_loss = _nd_fused_once(problem, steps)
+            same = float(engine_loss == fused_loss)
+            rates = steps / engine_s, steps / fused_s
+            rows.append(_row(measure, "steps/s", "higher", steps, i, *rates, same))
+    return rows
+
+
 def _sweep_plan(runs_per_axis: int, steps: int):
     from optbench.config import SweepConfig
 
@@ -346,6 +411,7 @@ PERF_BENCHMARKS: dict[str, Callable[[int, bool], list[dict]]] = {
     "engine": engine_rows,
     "engine_cosine": functools.partial(engine_rows, cosine=True),
     "sweep": sweep_rows,
+    "nd": nd_rows,
     "startup": startup_rows,
     "process": process_rows,
     "mlp": mlp_rows,

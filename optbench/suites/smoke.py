@@ -329,6 +329,34 @@ def convergence_failures(table: pd.DataFrame) -> list[tuple[str, str]]:
     return failures
 
 
+def select_cases(problems: Sequence[str] | None) -> list[SmokeCase]:
+    """The cases to run: all of ``SMOKE_CASES``, or those ``problems`` name — a case's name or
+    problem, or any other surface or N-D problem (a user's own), which becomes a case of its
+    own at the default budget and gap goal (so it needs a known f*)."""
+    if not problems:
+        return list(SMOKE_CASES)
+    from optbench.problems import get_problem
+
+    known = {c.name: c for c in SMOKE_CASES} | {c.problem: c for c in SMOKE_CASES}
+    cases = []
+    for text in problems:
+        if text in known:
+            cases.append(known[text])
+            continue
+        spec = get_problem(text)
+        if spec.family == "network":
+            raise OptbenchError(
+                f"--problem {text}: networks are smoke-tested as xor and spirals only"
+            )
+        if spec.fstar is None:
+            raise OptbenchError(
+                f"--problem {text}: f* is unknown, so the smoke goal (a {GAP_GOAL:g} gap) "
+                "cannot be judged"
+            )
+        cases.append(SmokeCase(spec.label, spec.label))
+    return list({case.problem: case for case in cases}.values())  # each once
+
+
 def select_optimizers(names: Sequence[str] | None) -> list[str]:
     """The optimizers to smoke-test: ``names`` (validated), or every registered one."""
     if not names:

@@ -5,12 +5,18 @@ takes the optimizer as a first-class function, so every optimizer (built-in or r
 user) reuses the same machine code from numba's disk cache. A ``prange`` over runs writes only
 each run's own rows: results are bit-identical whatever the thread count.
 
+The problem is a first-class function too (``value_and_grad(theta, grad, params) -> loss``):
+the ten 2-D surfaces share one kernel, each N-D built-in and each user's problem is one, and θ
+has any length d. A run's history keeps the first two coordinates, the distance to the nearest
+known minimum and the gradient norm per recorded step, never the whole θ.
+
 ``run_surfaces`` is the Python side: it groups run configs by (optimizer, problem), allocates the
 outputs, calls the kernel per group and hands back named arrays in config order.
 """
 
 from __future__ import annotations
 
+import importlib
 import math
 import time
 
@@ -18,11 +24,10 @@ import numba
 import numpy as np
 from numba import prange, types
 
-from optbench._jit import UPDATE_FUNCTION, f8_1d, f8_2d, f8_3d, i8_1d, jit
+from optbench._jit import PROBLEM_FUNCTION, UPDATE_FUNCTION, f8_1d, f8_2d, f8_3d, i8_1d, jit
 from optbench.columns import GAP_TARGETS, LOG_GAP_FLOOR
 from optbench.families.output import EngineOutput
 from optbench.families.surfaces import FAMILY, record_rows
-from optbench.families.surfaces.kernels import value_and_grad
 from optbench.rng import normal, seed_state
 from optbench.schedules.kernels import apply_schedule, constant_rows, schedule_matrix
 
@@ -36,38 +41,66 @@ PRANGE_CHUNK = 4  # runs handed to a thread at a time: small, because run length
 
 _SURFACE_SIGNATURE = types.void(
     UPDATE_FUNCTION,  # update(theta, grad, state, hp, t)
-    types.int64,  # surface index
-    f8_1d,  # surface parameters
-    f8_2d,  # theta (R, 2): the starts, updated in place
+    PROBLEM_FUNCTION,  # value_and_grad(theta, grad, params) -> loss
+    f8_1d,  # the problem's params vector
+    f8_2d,  # theta (R, d): the starts, updated in place
     f8_2d,  # hp (R, H)
     f8_2d,  # learning-rate schedule rows (R, W), optbench.schedules
     f8_2d,  # optimizer state (R, S), zeros
     i8_1d,  # steps (R,)
     f8_1d,  # gradient noise sigma (R,)
+    f8_1d,  # noise scale per coordinate (d,): ones, or the problem's own
     i8_1d,  # seeds (R,)
     types.int64,  # record every k steps
     types.float64,  # divergence bound on |theta|
     types.float64,  # f* (nan when unknown)
+    f8_2d,  # known minima (M, d), M may be 0
     f8_1d,  # gap targets (T,)
     f8_2d,  # out: recorded loss (R, rows)
-    f8_3d,  # out: recorded theta (R, rows, 2)
+    f8_3d,  # out: recorded theta[0], theta[1], distance to the nearest minimum, |gradient|
     i8_1d,  # out: rows recorded per run (R,)
     f8_2d,  # out: metrics (R, N_FIXED_METRICS + T)
 )
+REC_X, REC_Y, REC_DIST, REC_GRAD_NORM = range(4)
+
+
+@jit(inline="always")
+def _nearest_minimum(x, minima):
+    """Euclidean distance from ``x`` to the nearest row of ``minima`` (nan when none)."""
+    nearest = np.inf if minima.shape[0] else np.nan
+    for m in range(minima.shape[0]):
+        total = 0.0
+        for i in range(x.size):
+            total += (x[i] - minima[m, i]) ** 2
+        nearest = min(nearest, np.sqrt(total))
+    return nearest
+
+
+@jit(inline="always")
+def _record(x, grad, minima, out):
+    """The recorded view of a point: its first two coordinates (nan past the dimension), its
+    distance to the nearest known minimum and the gradient's norm; never the whole θ."""
+    out[REC_X] = x[0]
+    out[REC_Y] = x[1] if x.size > 1 else np.nan
+    out[REC_DIST] = _nearest_minimum(x, minima)
+    total = 0.0
+    for i in range(grad.size):
+        total += grad[i] * grad[i]
+    out[REC_GRAD_NORM] = np.sqrt(total)
 
 
 @jit(signature=_SURFACE_SIGNATURE, parallel=True)
-def surface_batch(update, sid, params, theta, hp, schedules, state, steps, noise, seeds,
-                  record_every, bound, fstar, targets, rec_loss, rec_theta, rec_rows,
-                  metrics):  # fmt: skip
+def surface_batch(update, value_and_grad, params, theta, hp, schedules, state, steps, noise,
+                  noise_scale, seeds, record_every, bound, fstar, minima, targets, rec_loss,
+                  rec_theta, rec_rows, metrics):  # fmt: skip
     """Run every row of ``theta`` (the starts, updated in place) to its end or divergence.
 
     All working memory (``theta``, ``state``, the gradient and generator rows) is allocated
     by the caller: a run allocates nothing, which matters when runs are short and many.
     """
-    n_runs = theta.shape[0]
+    n_runs, n = theta.shape
     n_targets = targets.size
-    grads = np.empty((n_runs, 2))
+    grads = np.empty((n_runs, n))
     generators = np.empty(n_runs, dtype=np.uint64)
     for r in prange(n_runs):
         x = theta[r]
@@ -82,7 +115,7 @@ def surface_batch(update, sid, params, theta, hp, schedules, state, steps, noise
             metrics[r, N_FIXED_METRICS + k] = -1.0
         next_target = 0  # targets are decreasing: only the next one can be hit first
 
-        loss = value_and_grad(sid, params, x, grad)
+        loss = value_and_grad(x, grad, params)
         best = loss
         diverged_at = -1
         gap_product = 1.0
@@ -92,13 +125,14 @@ def surface_batch(update, sid, params, theta, hp, schedules, state, steps, noise
         next_record = 0  # a countdown, not t % record_every: division is slow in a hot loop
         while True:
             # record, score and check the point reached after t updates
-            bad = not (np.isfinite(loss) and abs(x[0]) <= bound and abs(x[1]) <= bound)
+            bad = not np.isfinite(loss)
+            for i in range(n):
+                bad = bad or not abs(x[i]) <= bound
             if bad:
                 diverged_at = t
             if bad or t == next_record or t == n_steps:
                 rec_loss[r, row] = loss
-                rec_theta[r, row, 0] = x[0]
-                rec_theta[r, row, 1] = x[1]
+                _record(x, grad, minima, rec_theta[r, row])
                 row += 1
                 if t == next_record:
                     next_record += record_every
@@ -121,11 +155,11 @@ def surface_batch(update, sid, params, theta, hp, schedules, state, steps, noise
                 break
             t += 1
             if sigma > 0.0:
-                grad[0] += sigma * normal(rng)
-                grad[1] += sigma * normal(rng)
+                for i in range(n):
+                    grad[i] += sigma * noise_scale[i] * normal(rng)
             apply_schedule(schedules[r], h, t)
             update(x, grad, memory, h, t)
-            loss = value_and_grad(sid, params, x, grad)
+            loss = value_and_grad(x, grad, params)
 
         rec_rows[r] = row
         metrics[r, M_FINAL] = loss
@@ -147,9 +181,17 @@ def recorded_steps(n_steps: int, record_every: int, diverged_at: int, rows: int)
     return grid[:rows]
 
 
+def problem_kernel(problem) -> object:
+    """The problem's compiled kernel: a built-in's from its module, a user's compiled (once)."""
+    if isinstance(problem.kernel, str):
+        module, _, name = problem.kernel.partition(":")
+        return getattr(importlib.import_module(module), name)
+    return problem.compiled()
+
+
 def run_surface_group(
     optimizer,
-    surface,
+    problem,
     hp: np.ndarray,
     starts: np.ndarray,
     steps: np.ndarray,
@@ -159,34 +201,38 @@ def run_surface_group(
     bound: float,
     schedules: np.ndarray | None = None,
 ) -> EngineOutput:
-    """Run one (optimizer, surface) group of runs in one parallel kernel call; ``schedules``
-    holds each run's learning-rate schedule row (None: a constant lr)."""
-    n_runs = starts.shape[0]
+    """Run one (optimizer, problem) group of runs in one parallel kernel call; ``starts`` is
+    (R, d), ``problem`` a spec of the surface or the objective family; ``schedules`` holds each
+    run's learning-rate schedule row (None: a constant lr)."""
+    n_runs, dimension = starts.shape
     max_steps = int(steps.max())
     rows = record_rows(max_steps, record_every) + 1  # +1: a divergence row between grid points
     targets = np.asarray(GAP_TARGETS, dtype=np.float64)
     rec_loss = np.full((n_runs, rows), np.nan)
-    rec_theta = np.full((n_runs, rows, 2), np.nan)
+    rec_theta = np.full((n_runs, rows, 4), np.nan)
     rec_rows = np.zeros(n_runs, dtype=np.int64)
     metrics = np.empty((n_runs, N_FIXED_METRICS + targets.size))
-    fstar = np.nan if surface.fstar is None else float(surface.fstar)
+    fstar = np.nan if problem.fstar is None else float(problem.fstar)
     kernel = optimizer.compiled()
+    value_and_grad = problem_kernel(problem)
     began = time.perf_counter()
     with numba.parallel_chunksize(PRANGE_CHUNK):  # runs differ in length: share them out live
         surface_batch(
             kernel,
-            surface.index,
-            np.asarray(surface.param_vector, dtype=np.float64),
+            value_and_grad,
+            problem.kernel_params(),
             np.array(starts, dtype=np.float64, order="C"),  # a copy: the kernel moves it
             np.array(hp, dtype=np.float64, order="C"),  # a copy: a schedule sets its lr
             constant_rows(n_runs) if schedules is None else schedules,
-            np.zeros((n_runs, optimizer.state_size(2))),
+            np.zeros((n_runs, optimizer.state_size(dimension))),
             np.ascontiguousarray(steps, dtype=np.int64),
             np.ascontiguousarray(noise, dtype=np.float64),
+            np.ascontiguousarray(problem.noise_scale(), dtype=np.float64),
             np.ascontiguousarray(seeds, dtype=np.int64),
             int(record_every),
             float(bound),
             fstar,
+            np.ascontiguousarray(problem.minima_matrix(), dtype=np.float64),
             targets,
             rec_loss,
             rec_theta,
@@ -207,8 +253,10 @@ def run_surface_group(
         history={
             "step": rec_steps,
             "loss": rec_loss,
-            "x": rec_theta[..., 0],
-            "y": rec_theta[..., 1],
+            "x": rec_theta[..., REC_X],
+            "y": rec_theta[..., REC_Y],
+            "dist_to_min": rec_theta[..., REC_DIST],
+            "grad_norm": rec_theta[..., REC_GRAD_NORM],
         },
         rows=rec_rows,
         wall_s=elapsed * done / done.sum(),
@@ -229,12 +277,13 @@ def run_surfaces(configs) -> EngineOutput:
     parts = []
     for (optimizer, problem, record_every, bound), index in groups.items():
         members = [configs[i] for i in index]
+        spec = get_problem(problem)
         part = run_surface_group(
             get_optimizer(optimizer),
-            get_problem(problem),
+            spec,
             hp=np.array([[v for _, v in c.hp] for c in members]),
             schedules=schedule_matrix(members),
-            starts=np.array([c.start for c in members]),
+            starts=np.array([spec.start_vector(c.start) for c in members]),
             steps=np.array([c.steps for c in members]),
             noise=np.array([c.noise for c in members]),
             seeds=np.array([c.seed for c in members]),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from numba import prange
 
-from optbench._jit import jit
+from optbench._jit import PROBLEM_SIGNATURE, jit
 
 TWO_PI = 2.0 * np.pi
 
@@ -150,3 +150,13 @@ def grid_values(sid, params, xs, ys):
             theta[0] = xs[i]
             out[j, i] = value_and_grad(sid, params, theta, grad)
     return out
+
+
+@jit(signature=PROBLEM_SIGNATURE)
+def surface(theta, grad, params):
+    """The ten surfaces as one problem kernel for the engine: ``params`` = [index, parameters…].
+
+    The engine takes problems as first-class functions of one signature; dispatching the ten
+    inside one of them keeps the 2-D family a single compiled kernel, with the arithmetic of
+    ``value_and_grad`` unchanged."""
+    return value_and_grad(int(params[0]), params[1:], theta, grad)

@@ -1,4 +1,5 @@
-"""Surface results as tidy frames: one row per run, and the recorded path of every run."""
+"""Surface and objective results as tidy frames: one row per run, and the recorded path of
+every run (for a problem of d > 2 dimensions, ``x, y`` are its first two coordinates)."""
 
 from __future__ import annotations
 
@@ -42,6 +43,11 @@ def runs_frame(configs: Sequence[RunConfig], out: EngineOutput) -> pd.DataFrame:
     last = out.rows - 1
     final_x = out.history["x"][np.arange(n_runs), last]
     final_y = out.history["y"][np.arange(n_runs), last]
+    final_dist = out.history["dist_to_min"][np.arange(n_runs), last]
+    starts = {  # the first two coordinates of each start (an N-D default start is not stored)
+        (c.problem, c.start): problems[c.problem].start_vector(c.start)[:2] for c in configs
+    }
+    start = [starts[(c.problem, c.start)] for c in configs]
     hp_names = list(dict.fromkeys(name for c in configs for name, _ in c.hp[1:]))
     hp_values = [c.hp_dict for c in configs]
     m = out.metrics
@@ -54,8 +60,8 @@ def runs_frame(configs: Sequence[RunConfig], out: EngineOutput) -> pd.DataFrame:
         "seed": [c.seed for c in configs],
         "steps": [c.steps for c in configs],
         **{f"hp_{name}": [hp.get(name, np.nan) for hp in hp_values] for name in hp_names},
-        "start_x": [c.start[0] for c in configs],
-        "start_y": [c.start[1] for c in configs],
+        "start_x": [point[0] for point in start],
+        "start_y": [point[1] if point.size > 1 else np.nan for point in start],
         "noise": [c.noise for c in configs],
         "final_loss": m["final_loss"],
         "best_loss": m["best_loss"],
@@ -65,9 +71,11 @@ def runs_frame(configs: Sequence[RunConfig], out: EngineOutput) -> pd.DataFrame:
         "wall_s": out.wall_s,
         "final_x": final_x,
         "final_y": final_y,
-        "dist_to_min": [
+        "dist_to_min": [  # in 2-D from the final point, as always; in N-D the engine's
             problems[c.problem].distance_to_nearest_minimum(x, y)
-            for c, x, y in zip(configs, final_x, final_y, strict=True)
+            if problems[c.problem].dimension == 2
+            else dist
+            for c, x, y, dist in zip(configs, final_x, final_y, final_dist, strict=True)
         ],
         "mean_log10_gap": m["mean_log10_gap"],
     }
@@ -89,6 +97,8 @@ def history_frame(configs: Sequence[RunConfig], out: EngineOutput) -> pd.DataFra
             "gap": loss - np.repeat(fstar, out.rows),
             "x": out.history["x"][kept],
             "y": out.history["y"][kept],
+            "dist_to_min": out.history["dist_to_min"][kept],
+            "grad_norm": out.history["grad_norm"][kept],
         }
     )
 
