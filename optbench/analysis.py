@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from optbench.columns import LOG_GAP_FLOOR, target_column
+from optbench.optimizers.frameworks import CODE_COLUMNS, framework_lines
 
 if TYPE_CHECKING:
     from optbench.config import SweepConfig
@@ -117,6 +118,7 @@ def best_table(evaluated: pd.DataFrame, picks_from_fresh_seeds: bool) -> pd.Data
     """best.csv: per cell, the picked point's results with mean and 95% confidence interval.
 
     ``evaluated`` holds only the runs of the picked points (the fresh-seed reruns when tuned).
+    Each row ends with the framework line of its pick (``framework_code``).
     Each cell is summarised by the quantity its problem has (``compared_by``): the final gap
     where f* is known, else the final loss. Gaps span decades and cannot be negative, so they
     also get the interval of log10(gap), given back in gap units as a geometric mean and
@@ -162,6 +164,7 @@ def best_table(evaluated: pd.DataFrame, picks_from_fresh_seeds: bool) -> pd.Data
                 if len(reached) == len(group)
                 else math.nan,
                 "diverged_fraction": float(group["diverged"].astype(bool).mean()),
+                **framework_code(first),
             }
         )
     table = pd.DataFrame(rows)
@@ -169,6 +172,18 @@ def best_table(evaluated: pd.DataFrame, picks_from_fresh_seeds: bool) -> pd.Data
     table = table.drop(columns=empty)
     front = [*columns_of_cell, *(c for c in hp if c in table.columns)]
     return table[front + [c for c in table.columns if c not in front]]
+
+
+def framework_code(run: pd.Series) -> dict[str, object]:
+    """``torch_code`` and ``keras_code``: the torch.optim / keras.optimizers line computing the
+    run's optimizer at the run's hyperparameters (``lr``, ``hp_*``), blank where that framework
+    has no such line (Keras's formula flags at the torch preset, say)."""
+    from optbench.optimizers import get_optimizer
+
+    names = get_optimizer(run["optimizer"]).hyper_names
+    values = {n: float(run["lr"] if n == "lr" else run[f"hp_{n}"]) for n in names}
+    lines = framework_lines(run["optimizer"], values)
+    return {CODE_COLUMNS[c]: line.code or math.nan for c, line in lines.items()}
 
 
 _STAT_COLUMNS = [

@@ -270,6 +270,7 @@ BEST_COLUMNS = {
     "final_loss_median": "median final loss", "final_loss_ci_low": "loss 95% CI low",
     "final_loss_ci_high": "loss 95% CI high",
     "steps_to_1e-03_median": "steps to 1e-3", "diverged_fraction": "diverged",
+    "torch_code": "in torch.optim", "keras_code": "in keras.optimizers",
 }  # fmt: skip
 """best.csv has a column per hyperparameter of every optimizer; the page shows what to compare
 (conditions that do not vary are dropped) and the CSV keeps everything."""
