@@ -52,6 +52,21 @@ def varying(frame: pd.DataFrame, columns: Sequence[str]) -> list[str]:
     return [c for c in columns if c in frame and frame[c].nunique() > 1]
 
 
+def searched(runs: pd.DataFrame) -> list[str]:
+    """The ``hp_*`` columns a sweep searched: those taking more than one value within a cell
+    (``beta1 = [0.8, 0.9]``), so a table of picks shows which value won. A value that differs
+    only between cells (a preset's ``eps``) is said by the cell's own columns."""
+    grid = runs[runs["phase"] == "grid"] if "phase" in runs else runs
+    cells = cell_columns(grid)
+    if not cells:  # an edited runs.csv: nothing to group by, nothing to say
+        return []
+    return [
+        c
+        for c in grid.columns
+        if c.startswith("hp_") and grid.groupby(cells, dropna=False)[c].nunique().max() > 1
+    ]
+
+
 def hp_columns(runs: pd.DataFrame) -> list[str]:
     return ["lr", *(c for c in runs.columns if c.startswith("hp_"))]
 

@@ -18,7 +18,7 @@ from matplotlib.animation import PillowWriter
 from optbench.errors import OptbenchError
 from optbench.plots import per_problem
 from optbench.plots.style import POINT_STYLE, cannot_write, color_for
-from optbench.plots.surfaces import contour_axes, draw_landmarks, draw_path, run_label
+from optbench.plots.surfaces import contour_axes, draw_landmarks, draw_path, layers, run_label
 from optbench.results import atomic_path
 
 if TYPE_CHECKING:
@@ -68,12 +68,13 @@ def trajectories_animation(
     fig, ax, surface = contour_axes(runs)
     vary_seed = runs["seed"].nunique() > 1
     tracks = []
+    styles = layers(runs["optimizer"])
     for _, run in runs.iterrows():
         rows = history[history["run_id"] == run["run_id"]].sort_values("step")
         steps, x, y = (rows[c].to_numpy() for c in ("step", "x", "y"))
         color = color_for(run["optimizer"])
         line = draw_path(ax, rows, color, bool(run["diverged"]), run_label(run, vary_seed),
-                         end=False)  # fmt: skip
+                         end=False, **styles[run["optimizer"]])  # fmt: skip
         (head,) = ax.plot([], [], ls="", mfc=line.get_color(), **POINT_STYLE)
         diverged_at = int(run["diverged_step"]) if bool(run["diverged"]) else None
         tracks.append((steps, x, y, np.isfinite(x) & np.isfinite(y), line, head, diverged_at))
