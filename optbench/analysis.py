@@ -196,7 +196,10 @@ def framework_code(run: pd.Series) -> dict[str, object]:
     from optbench.optimizers import get_optimizer
 
     names = get_optimizer(run["optimizer"]).hyper_names
-    values = {n: float(run["lr"] if n == "lr" else run[f"hp_{n}"]) for n in names}
+    columns = ["lr", *(f"hp_{n}" for n in names[1:])]
+    if any(c not in run or pd.isna(run[c]) for c in columns):  # frames made by hand: no setting
+        return dict.fromkeys(CODE_COLUMNS.values(), math.nan)
+    values = {n: float(run[c]) for n, c in zip(names, columns, strict=True)}
     lines = framework_lines(run["optimizer"], values)
     return {CODE_COLUMNS[c]: line.code or math.nan for c, line in lines.items()}
 

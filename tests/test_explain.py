@@ -319,3 +319,12 @@ def test_best_csv_lines_rerun_to_the_same_numbers(tmp_path):
         assert rerun.runs["final_gap"].median() == row["final_gap_median"]
     html = optbench.report(tmp_path / "sweep").read_text()
     assert "in torch.optim" in html and "keras.optimizers.Adam(learning_rate=" in html
+
+
+def test_the_readme_shows_what_explain_prints():
+    from pathlib import Path
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    block = readme.split("$ optbench explain rmsprop\n", 1)[1].split("\n```", 1)[0]
+    printed = CliRunner().invoke(cli, ["explain", "rmsprop"]).output
+    assert block.strip("\n") == printed.strip("\n")

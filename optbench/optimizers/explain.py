@@ -47,7 +47,7 @@ class Explanation:
             head = "both conventions compute the same rule; only the defaults differ"
         else:
             head = f"{MARK} marks the lines the two conventions write differently"
-        out = [f"update rule (docs/{DOC_NAME}, section {rules.section}); {head}:"]
+        out = [f"update rule (docs/{DOC_NAME}, section {rules.section})", f"{head}:"]
         titles = {
             "torch": "torch (torch.optim 2.x, the default)",
             "keras": "keras (Keras 3, --preset keras)",

@@ -54,9 +54,9 @@ X = "step"
 """History's x axis: never blank."""
 LINE_STYLES = ("-", "--", ":", "-.")
 """Settings other than the optimizer, where a figure pools problems into lines (ECDF)."""
-NARROWEST = 1.5
+NARROWEST = 1.4
 """The width of the path drawn last (on top); each one under it is WIDER_BY wider."""
-WIDER_BY = 0.6
+WIDER_BY = 0.45
 DASHED = (0, (5, 2.5))
 """Every other path from the top is dashed: the one beneath shows through its gaps."""
 TARGET_LABEL = f"gap {RANK_TARGET:g} (the table's 'steps to {RANK_TARGET:g}')"

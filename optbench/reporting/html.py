@@ -284,7 +284,8 @@ def _best_view(frame: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
 
     keep = [c for c in BEST_COLUMNS if c in frame.columns]
     tuned = {c: c.removeprefix("hp_") for c in searched(runs) if c in frame.columns}
-    keep[keep.index("lr") + 1 : keep.index("lr") + 1] = list(tuned)
+    at = keep.index("lr") + 1 if "lr" in keep else len(keep)
+    keep[at:at] = list(tuned)
     detail = ("hp_", "log10_gap_", "final_gap_mean", "final_gap_ci_", "final_loss_mean")  # CSV only
     keep += [c for c in frame.columns if c not in keep and not c.startswith(detail)]
     settings = set(CELL) - {"problem", "optimizer"}
