@@ -16,11 +16,13 @@ from optbench.optimizers import (
     get_optimizer,
     register_optimizer,
 )
+from optbench.optimizers.explain import Explanation, explain
 from optbench.problems import PROBLEMS, get_problem, register_problem
 from optbench.suites import bench, bench_compare
 
 __all__ = [
     "PROBLEMS",
+    "Explanation",
     "OptbenchError",
     "OptimizerSpec",
     "Result",
@@ -28,6 +30,7 @@ __all__ = [
     "all_optimizers",
     "bench",
     "bench_compare",
+    "explain",
     "get_optimizer",
     "get_problem",
     "load",

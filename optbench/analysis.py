@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from optbench.columns import LOG_GAP_FLOOR, target_column
+from optbench.optimizers.frameworks import CODE_COLUMNS, framework_lines
 from optbench.student_t import t_quantile
 
 if TYPE_CHECKING:
@@ -55,6 +56,21 @@ def varying(frame: pd.DataFrame, columns: Sequence[str]) -> list[str]:
     """The ``columns`` taking more than one value in ``frame`` (missing values ignored: a
     network setting is blank on a surface's rows)."""
     return [c for c in columns if c in frame and frame[c].nunique() > 1]
+
+
+def searched(runs: pd.DataFrame) -> list[str]:
+    """The ``hp_*`` columns a sweep searched: those taking more than one value within a cell
+    (``beta1 = [0.8, 0.9]``), so a table of picks shows which value won. A value that differs
+    only between cells (a preset's ``eps``) is said by the cell's own columns."""
+    grid = runs[runs["phase"] == "grid"] if "phase" in runs else runs
+    cells = cell_columns(grid)
+    if not cells:  # an edited runs.csv: nothing to group by, nothing to say
+        return []
+    return [
+        c
+        for c in grid.columns
+        if c.startswith("hp_") and grid.groupby(cells, dropna=False)[c].nunique().max() > 1
+    ]
 
 
 def hp_columns(runs: pd.DataFrame) -> list[str]:
@@ -125,6 +141,7 @@ def best_table(evaluated: pd.DataFrame, picks_from_fresh_seeds: bool) -> pd.Data
     """best.csv: per cell, the picked point's results with mean and 95% confidence interval.
 
     ``evaluated`` holds only the runs of the picked points (the fresh-seed reruns when tuned).
+    Each row ends with the framework line of its pick (``framework_code``).
     Each cell is summarised by the quantity its problem has (``compared_by``): the final gap
     where f* is known, else the final loss. Gaps span decades and cannot be negative, so they
     also get the interval of log10(gap), given back in gap units as a geometric mean and
@@ -170,6 +187,7 @@ def best_table(evaluated: pd.DataFrame, picks_from_fresh_seeds: bool) -> pd.Data
                 if len(reached) == len(group)
                 else math.nan,
                 "diverged_fraction": float(group["diverged"].astype(bool).mean()),
+                **framework_code(first),
             }
         )
     table = pd.DataFrame(rows)
@@ -177,6 +195,21 @@ def best_table(evaluated: pd.DataFrame, picks_from_fresh_seeds: bool) -> pd.Data
     table = table.drop(columns=empty)
     front = [*columns_of_cell, *(c for c in hp if c in table.columns)]
     return table[front + [c for c in table.columns if c not in front]]
+
+
+def framework_code(run: pd.Series) -> dict[str, object]:
+    """``torch_code`` and ``keras_code``: the torch.optim / keras.optimizers line computing the
+    run's optimizer at the run's hyperparameters (``lr``, ``hp_*``), blank where that framework
+    has no such line (Keras's formula flags at the torch preset, say)."""
+    from optbench.optimizers import get_optimizer
+
+    names = get_optimizer(run["optimizer"]).hyper_names
+    columns = ["lr", *(f"hp_{n}" for n in names[1:])]
+    if any(c not in run or pd.isna(run[c]) for c in columns):  # frames made by hand: no setting
+        return dict.fromkeys(CODE_COLUMNS.values(), math.nan)
+    values = {n: float(run[c]) for n, c in zip(names, columns, strict=True)}
+    lines = framework_lines(run["optimizer"], values)
+    return {CODE_COLUMNS[c]: line.code or math.nan for c, line in lines.items()}
 
 
 _STAT_COLUMNS = [

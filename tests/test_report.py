@@ -340,6 +340,6 @@ def test_best_view_drops_the_cell_settings_that_do_not_vary(monkeypatch):
          "optimizer": ["sgd", "sgd", "adam"], "activation": ["relu", "tanh", None],
          "hidden": [4.0, 4.0, None], "lr": 0.1, "final_gap_median": 1.0}
     )  # fmt: skip
-    assert list(_best_view(best).columns) == [
+    assert list(_best_view(best, best).columns) == [
         "problem", "optimizer", "lr", "median gap", "activation"
     ]  # fmt: skip

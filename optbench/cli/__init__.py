@@ -25,6 +25,7 @@ def cli() -> None:
     optbench run --problem xor --model perceptron
     optbench sweep -p spirals --activation sigmoid,tanh,relu -o sgd,adam --seeds 3
     optbench list optimizers
+    optbench explain rmsprop
     optbench plot results/<run>
     optbench data fetch fashion-mnist
     optbench report results/<run>

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from optbench.cli.common import CONTEXT, InputError, import_option
+from optbench.cli.common import CONTEXT, InputError, assignments, import_option
 
 
 @click.group(name="list", context_settings=CONTEXT, invoke_without_command=True)
@@ -82,6 +82,29 @@ def list_problems() -> None:
                 click.echo(line)
 
 
+@click.command(context_settings=CONTEXT)
+@click.argument("name")
+@click.option("--lr", metavar="LR", help="A learning rate for the framework lines.")
+@click.option(
+    "--hp",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Another hyperparameter for the framework lines (repeatable), e.g. --hp beta1=0.95.",
+)
+def explain(name, lr, hp) -> None:
+    """NAME's update rule under torch and Keras, the differing lines marked, both default sets,
+    and the torch.optim / keras.optimizers line computing the same.
+
+    \b
+    optbench explain rmsprop
+    optbench explain adam --lr 0.0316 --hp beta1=0.95
+    """
+    from optbench.optimizers.explain import explain as explained
+
+    changes = assignments(hp, "--hp", plain=False) if hp else {}
+    click.echo(explained(name, lr=lr, hp=changes).text())
+
+
 @click.group(context_settings=CONTEXT)
 def data() -> None:
     """Data sets for the network problems: download MNIST / Fashion-MNIST once."""
@@ -121,4 +144,4 @@ def data_path(name) -> None:
     click.echo(dataset_cache(name))
 
 
-COMMANDS = [list_, data]
+COMMANDS = [list_, explain, data]

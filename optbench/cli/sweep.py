@@ -90,11 +90,12 @@ def sweep(file, out, svg, no_plots, resume, dry_run, chunk_size, **values) -> No
 
 def _echo_tables(result) -> None:
     """best.csv and the ranking, with the settings that vary in front."""
-    from optbench.analysis import cell_columns, varying
+    from optbench.analysis import cell_columns, searched, varying
 
     best = result.best
     shown = ["problem", *(c for c in varying(best, cell_columns(best)) if c != "problem")]
     shown = list(dict.fromkeys([*shown, "optimizer"]))
+    tuned = {c: c.removeprefix("hp_") for c in searched(result.runs) if c in best}
     kinds = set(best["compared_by"])
     losses = ", ".join(dict.fromkeys(best.loc[best["compared_by"] == "final_loss", "problem"]))
     if kinds == {"final_gap"}:
@@ -105,7 +106,8 @@ def _echo_tables(result) -> None:
         what = f"gap = final f − f*; the final loss where f* is unknown: {losses}"
     click.echo(f"best settings ({best['evaluated_on'].iloc[0]}; {what}):")
     columns = [c for c in BEST_COLUMNS if c in best.columns]
-    click.echo(table(best[[*shown, *columns]].rename(columns=BEST_COLUMNS)))
+    columns[1:1] = list(tuned)  # the searched hyperparameters beside lr
+    click.echo(table(best[[*shown, *columns]].rename(columns={**BEST_COLUMNS, **tuned})))
     score = {"final_gap": "gap", "final_loss": "final loss"}
     by = " (gap where f* is known, else final loss)" if len(kinds) > 1 else ""
     click.echo(

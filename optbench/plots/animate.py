@@ -23,6 +23,7 @@ from optbench.plots.surfaces import (
     draw_landmarks,
     draw_path,
     has_contour,
+    layers,
     run_label,
 )
 from optbench.problems import get_problem
@@ -75,12 +76,13 @@ def trajectories_animation(
     fig, ax, surface = contour_axes(runs)
     vary_seed = runs["seed"].nunique() > 1
     tracks = []
+    styles = layers(runs["optimizer"])
     for _, run in runs.iterrows():
         rows = history[history["run_id"] == run["run_id"]].sort_values("step")
         steps, x, y = (rows[c].to_numpy() for c in ("step", "x", "y"))
         color = color_for(run["optimizer"])
         line = draw_path(ax, rows, color, bool(run["diverged"]), run_label(run, vary_seed),
-                         end=False)  # fmt: skip
+                         end=False, **styles[run["optimizer"]])  # fmt: skip
         (head,) = ax.plot([], [], ls="", mfc=line.get_color(), **POINT_STYLE)
         diverged_at = int(run["diverged_step"]) if bool(run["diverged"]) else None
         tracks.append((steps, x, y, np.isfinite(x) & np.isfinite(y), line, head, diverged_at))

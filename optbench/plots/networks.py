@@ -36,6 +36,7 @@ from optbench.plots.style import (
 
 if TYPE_CHECKING:
     import pandas as pd
+    from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
 # Classes take viridis tones, which no optimizer uses, so regions are never read as optimizers.
@@ -48,6 +49,21 @@ HISTORY_COLUMNS = ("epoch", "loss", "test_accuracy")
 """The history.csv columns this module reads."""
 X = "epoch"
 """History's x axis: never blank."""
+TRUTH_TABLE_ACCURACY = "accuracy on the 4 training rows"
+"""What a truth table's "test accuracy" is: it has no other rows to test on."""
+
+
+def accuracy_name(runs: pd.DataFrame) -> str:
+    """ "test accuracy", or what it is for truth tables, whose test set is the training set."""
+    from optbench.problems import get_problem
+
+    tables = {get_problem(str(p)).is_truth_table for p in runs["problem"].unique()}
+    return TRUTH_TABLE_ACCURACY if tables == {True} else "test accuracy"
+
+
+def integer_epochs(ax: Axes) -> None:
+    """Whole epochs on the x axis: there is no epoch 2.5."""
+    ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True, steps=[1, 2, 5, 10]))
 
 
 def smooth(values: np.ndarray, factor: float) -> np.ndarray:
@@ -110,14 +126,16 @@ def curves_figure(runs: pd.DataFrame, history: pd.DataFrame, smoothing: float = 
     for ax, column in ((ax_loss, "loss"), (ax_acc, "test_accuracy")):
         if not drawn[column]:
             say_nothing_drawn(ax, NOTHING_FINITE)
+    accuracy = accuracy_name(runs)
     ax_loss.set_xlabel("epoch (passes over the training set)")
     ax_loss.set_title(name + (f"  (smoothed, {smoothing:g})" if smoothing else ""))
     ax_acc.set_xlabel("epoch (passes over the training set)")
-    ax_acc.set_ylabel("test accuracy (fraction correct)")
+    ax_acc.set_ylabel(f"{accuracy} (fraction correct)")
     ax_acc.set_ylim(-0.02, 1.02)
-    ax_acc.set_title("test accuracy")
+    ax_acc.set_title(accuracy)
     for ax in (ax_loss, ax_acc):
         ax.grid(True, which="major", alpha=0.3)
+        integer_epochs(ax)
     ax_acc.legend(loc="lower right", framealpha=0.9)
     fig.suptitle(_title(runs), fontsize=12)
     fig.tight_layout()
@@ -131,6 +149,7 @@ def boundaries_figure(runs: pd.DataFrame, boundary: pd.DataFrame, data: pd.DataF
     classes = int(max(data["label"].max(), boundary["pred"].max())) + 1
     palette = CLASS_COLORS[:classes]
     cmap = matplotlib.colors.ListedColormap(palette)
+    accuracy = accuracy_name(runs)
     for ax, run_id in zip(axes, shown, strict=True):
         run = runs[runs["run_id"] == run_id].iloc[0]
         grid = boundary[boundary["run_id"] == run_id]
@@ -152,6 +171,10 @@ def boundaries_figure(runs: pd.DataFrame, boundary: pd.DataFrame, data: pd.DataF
         if classes == 2:
             p1 = np.where(pivot.to_numpy() == 1, conf.to_numpy(), 1 - conf.to_numpy())
             ax.contour(x1, x2, p1, levels=[0.5], colors="black", linewidths=1.2)
+        else:  # the edge of each class's region: where the predicted class changes
+            for k in np.unique(pivot.to_numpy()):
+                inside = (pivot.to_numpy() == k).astype(float)
+                ax.contour(x1, x2, inside, levels=[0.5], colors="black", linewidths=1.2)
         for split, marker, size in (("train", "o", 14), ("test", "^", 22)):
             pts = data[data["split"] == split]
             ax.scatter(
@@ -166,7 +189,7 @@ def boundaries_figure(runs: pd.DataFrame, boundary: pd.DataFrame, data: pd.DataF
                 zorder=3,
             )
         ax.set_title(
-            f"{run['optimizer']}  lr={run['lr']:g}\ntest accuracy {run['test_accuracy']:.3f}",
+            f"{run['optimizer']}  lr={run['lr']:g}\n{accuracy} {run['test_accuracy']:.3f}",
             color=color_for(run["optimizer"]),
         )
         ax.set_xlim(x1[0], x1[-1])
@@ -274,9 +297,11 @@ def draw_run_figures(
             boundaries_figure(runs, boundary, data), folder / f"boundaries{suffix}.png", svg
         )
     walk, plane = frame(WEIGHT_PATH_CSV), frame(LANDSCAPE_CSV)
-    if walk is not None and plane is not None and len(walk):
+    # A perceptron's loss is the 0/1 error: a few levels, no landscape for a path to descend.
+    by_gradient = runs[runs["model"] != "perceptron"]
+    if walk is not None and plane is not None and walk["run_id"].isin(by_gradient["run_id"]).any():
         written += save_figure(
-            weight_path_figure(runs, walk, plane), folder / f"weight_path{suffix}.png", svg
+            weight_path_figure(by_gradient, walk, plane), folder / f"weight_path{suffix}.png", svg
         )
     return written
 

@@ -62,6 +62,32 @@ X = "step"
 """History's x axis: never blank."""
 LINE_STYLES = ("-", "--", ":", "-.")
 """Settings other than the optimizer, where a figure pools problems into lines (ECDF)."""
+NARROWEST = 1.4
+"""The width of the path drawn last (on top); each one under it is WIDER_BY wider."""
+WIDER_BY = 0.45
+DASHED = (0, (5, 2.5))
+"""Every other path from the top is dashed: the one beneath shows through its gaps."""
+TARGET_LABEL = f"gap {RANK_TARGET:g} (the table's 'steps to {RANK_TARGET:g}')"
+"""The legend entry of the dashed line the table's ``steps to 0.001`` counts to."""
+
+
+def layers(optimizers: Sequence[str]) -> dict[str, dict[str, object]]:
+    """Per optimizer (in the order first met), the width, z-order and line style of its path.
+
+    Paths drawn later are narrower and on top, and every other one from the top is dashed, so
+    where two paths coincide (RMSProp's under Adam's on Beale) the one beneath still shows,
+    along both edges of the one above and through its gaps.
+    """
+    names = list(dict.fromkeys(optimizers))
+    top = len(names) - 1
+    return {
+        name: {
+            "lw": NARROWEST + WIDER_BY * (top - i),
+            "zorder": 3.0 + 0.01 * i,
+            "ls": DASHED if top and (top - i) % 2 == 0 else "-",
+        }
+        for i, name in enumerate(names)
+    }
 
 
 def run_label(run: pd.Series, vary_seed: bool, suffix: str = "") -> str:
@@ -172,13 +198,14 @@ def contour_axes(runs: pd.DataFrame) -> tuple[Figure, Axes, SurfaceSpec]:
 
 
 def draw_path(ax: Axes, path: pd.DataFrame, color: str, diverged: bool, label: str | None = None,
-              lw: float = 1.8, end: bool = True, ls: str = "-") -> Line2D:  # fmt: skip
+              lw: float = 1.8, end: bool = True, zorder: float = 3.0,
+              ls: object = "-") -> Line2D:  # fmt: skip
     """One run's path (sorted by step), a dot per step when they are few; with ``end`` its last
     point is marked: a dot, or an X where it diverged. Returns the path's line."""
     x, y = path["x"].to_numpy(), path["y"].to_numpy()
     thin = lw < 1.5
-    (line,) = ax.plot(x, y, ls, color=color, lw=lw, marker="o" if len(path) <= 80 else None,
-                      ms=2 if thin else 3.5, label=label, zorder=3)  # fmt: skip
+    (line,) = ax.plot(x, y, color=color, lw=lw, ls=ls, marker="o" if len(path) <= 80 else None,
+                      ms=2 if thin else 3.5, label=label, zorder=zorder)  # fmt: skip
     finite = np.isfinite(x) & np.isfinite(y)
     if end and finite.any():
         style = {**POINT_STYLE, "ms": 6} if thin else POINT_STYLE
@@ -202,15 +229,20 @@ def draw_landmarks(ax: Axes, surface: SurfaceSpec, runs: pd.DataFrame) -> list[L
 def trajectories_figure(
     runs: pd.DataFrame, history: pd.DataFrame, title: str | None = None
 ) -> Figure:
-    """Every run's path over the contour plot of its surface (log-spaced levels of f − f*)."""
+    """Every run's path over the contour plot of its surface (log-spaced levels of f − f*),
+    each optimizer's narrower than the one drawn before it (``layers``)."""
     fig, ax, surface = contour_axes(runs)
     vary_seed = runs["seed"].nunique() > 1
     paths = history.sort_values("step").groupby("run_id")
     keys = line_keys(runs)
+    styles = layers(runs["optimizer"])
     for _, run in runs.iterrows():
         suffix, ls = line_style(runs, run[keys].to_dict())
+        style = styles[run["optimizer"]]
+        if ls != "-":  # a preset's or schedule's own dash pattern says which line is which
+            style = {**style, "ls": ls}
         draw_path(ax, paths.get_group(run["run_id"]), color_for(run["optimizer"]),
-                  bool(run["diverged"]), run_label(run, vary_seed, suffix), ls=ls)  # fmt: skip
+                  bool(run["diverged"]), run_label(run, vary_seed, suffix), **style)  # fmt: skip
     draw_landmarks(ax, surface, runs)
     steps = int(runs["steps"].max())
     ax.set_title(title or f"{surface.label}: {surface.formula}  ·  {steps} steps")
@@ -240,8 +272,7 @@ def loss_figure(runs: pd.DataFrame, history: pd.DataFrame, title: str | None = N
     if scale == "log":
         fit_log_yaxis(ax)
         ax.set_ylabel("f − f*  (gap to the minimum, log scale)")
-        for level in (1e-3,):
-            ax.axhline(level, color="0.6", lw=0.8, ls="--")
+        ax.axhline(RANK_TARGET, color="0.45", lw=0.9, ls="--", label=TARGET_LABEL)
     else:
         symlog_yaxis(ax)
         ax.set_ylabel("f (unbounded below; symlog scale)")

@@ -279,23 +279,28 @@ BEST_COLUMNS = {
     "final_loss_median": "median final loss", "final_loss_ci_low": "loss 95% CI low",
     "final_loss_ci_high": "loss 95% CI high",
     "steps_to_1e-03_median": "steps to 1e-3", "diverged_fraction": "diverged",
+    "torch_code": "in torch.optim", "keras_code": "in keras.optimizers",
 }  # fmt: skip
 """best.csv has a column per hyperparameter of every optimizer; the page shows what to compare
 (conditions that do not vary are dropped) and the CSV keeps everything."""
 
 
-def _best_view(frame: pd.DataFrame) -> pd.DataFrame:
+def _best_view(frame: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
     """The columns worth comparing; a cell setting that does not vary is said once, in the
-    settings above, so it is dropped (blank network settings of surfaces included)."""
-    from optbench.analysis import CELL
+    settings above, so it is dropped (blank network settings of surfaces included). Of the
+    hyperparameters, those the sweep searched (``analysis.searched``) are shown beside lr."""
+    from optbench.analysis import CELL, searched
 
     keep = [c for c in BEST_COLUMNS if c in frame.columns]
+    tuned = {c: c.removeprefix("hp_") for c in searched(runs) if c in frame.columns}
+    at = keep.index("lr") + 1 if "lr" in keep else len(keep)
+    keep[at:at] = list(tuned)
     detail = ("hp_", "log10_gap_", "final_gap_mean", "final_gap_ci_", "final_loss_mean")  # CSV only
-    keep += [c for c in frame.columns if c not in BEST_COLUMNS and not c.startswith(detail)]
+    keep += [c for c in frame.columns if c not in keep and not c.startswith(detail)]
     settings = set(CELL) - {"problem", "optimizer"}
     settings.add("compared_by")  # said by the headers unless problems differ in it
     keep = [c for c in keep if c not in settings or frame[c].nunique() > 1]
-    return frame[keep].rename(columns=BEST_COLUMNS)
+    return frame[keep].rename(columns={**BEST_COLUMNS, **tuned})
 
 
 def _flatten(run: Mapping[str, Any]) -> dict[str, Any]:
@@ -317,7 +322,7 @@ def _results_section(folder: Path, runs: pd.DataFrame) -> str:
         try:
             frame = read_csv_or_error(path)
             if path.name == "best.csv":
-                frame = _best_view(frame)
+                frame = _best_view(frame, runs)
             table = _frame_table(frame, path.name)
         except OptbenchError as exc:
             table = f"<p class='note'>{esc(exc)}</p>"

@@ -153,10 +153,12 @@ def figure_frames(
             [_boundary(configs[r], final[r], data, raw_train) for r in chosen.values()],
             ignore_index=True,
         )
-    paths = [
+    paths = [  # not for the perceptron: its 0/1 error has no landscape (see plots.networks)
         _landscape(configs[r], out, r, data)
         for r in chosen.values()
-        if out.per_run["path"][r] is not None and len(out.per_run["path"][r]) >= 3
+        if configs[r].network.model != "perceptron"
+        and out.per_run["path"][r] is not None
+        and len(out.per_run["path"][r]) >= 3
     ]
     if paths:
         frames[WEIGHT_PATH_CSV] = pd.concat([p for p, _ in paths], ignore_index=True)
@@ -288,11 +290,20 @@ def network_summary(runs: pd.DataFrame) -> pd.DataFrame:
         accuracy_column(0.9): "epochs to 0.9",
         "diverged": "diverged",
     }
+    if _all_truth_tables(runs):  # tested on the four rows it trained on: one accuracy, one loss
+        columns["test_accuracy"] = "acc (4 training rows)"
+        del columns["train_accuracy"], columns["test_loss"]
     columns = {k: v for k, v in columns.items() if k in runs}  # an old or edited runs.csv
     table = runs[list(columns)].rename(columns=columns)
     if runs["seed"].nunique() > 1:
         table.insert(2, "seed", runs["seed"])
     return table
+
+
+def _all_truth_tables(runs: pd.DataFrame) -> bool:
+    from optbench.problems import get_problem
+
+    return all(get_problem(str(p)).is_truth_table for p in runs["problem"].unique())
 
 
 PATH_MEMORY_LIMIT = 512 * 2**20  # bytes of θ snapshots kept for the weight-space figure
