@@ -463,3 +463,11 @@ def layer_gradient_norms(sizes, act, loss, theta, x, y, labels, buffers, scratch
             s += total[off + k] * total[off + k]
         out[layer] = np.sqrt(s)
         off += n_w + sizes[layer + 1]
+
+
+@jit
+def activation_slopes(act, a, out):
+    """The derivative of activation ``act`` at every output ``a`` into ``out``: the factor
+    backprop multiplies by (``_slope``, the very code training runs), for the lessons' figure."""
+    for i in range(a.size):
+        out[i] = _slope(act, a[i])
