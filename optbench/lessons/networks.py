@@ -63,7 +63,7 @@ def perceptron(book: Workbook, knobs: Mapping) -> None:
 def xor(book: Workbook, knobs: Mapping) -> None:
     single = book.run("perceptron", None, "xor", model="perceptron",
                       epochs=int(knobs["perceptron_epochs"]))  # fmt: skip
-    mlp = book.run("mlp", ["sgd", "adam"], "xor", model="mlp", hidden="2",
+    mlp = book.run("mlp", ["sgd", "adam"], "xor", model="mlp", hidden="2", shows=True,
                    activation="sigmoid", epochs=int(knobs["epochs"]))  # fmt: skip
     book.main_figure(mlp.folder / "boundaries.png")
     best = history_of(single)["train_accuracy"].max()
@@ -220,7 +220,7 @@ def activations(book: Workbook, knobs: Mapping) -> None:
 
 
 def softmax(book: Workbook, knobs: Mapping) -> None:
-    result = book.run("blobs", ["adam"], "blobs", loss="cross_entropy",
+    result = book.run("blobs", ["adam"], "blobs", loss="cross_entropy", shows=True,
                       epochs=int(knobs["epochs"]))  # fmt: skip
     book.main_figure(result.folder / "boundaries.png")
     h = history_of(result)
@@ -330,7 +330,7 @@ def overfitting(book: Workbook, knobs: Mapping) -> None:
 
 def digits(book: Workbook, knobs: Mapping) -> None:
     epochs = int(knobs["epochs"])
-    result = book.run("digits", ["adam"], "digits", hidden="100", activation="relu",
+    result = book.run("digits", ["adam"], "digits", hidden="100", activation="relu", shows=True,
                       epochs=epochs)  # fmt: skip
     book.main_figure(result.folder / "curves.png")
     run = result.runs.iloc[0]

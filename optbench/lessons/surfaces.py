@@ -247,7 +247,7 @@ def conventions(book: Workbook, knobs: Mapping) -> None:
 
 
 def tuning(book: Workbook, knobs: Mapping) -> None:
-    result = book.sweep("sweep", optimizers=["sgd", "momentum", "adam"],
+    result = book.sweep("sweep", shows=True, optimizers=["sgd", "momentum", "adam"],
                         problems=["rosenbrock", "beale"], lr=knobs["lr"],
                         seeds=int(knobs["seeds"]), steps=int(knobs["steps"]))  # fmt: skip
     book.main_figure(result.folder / "lr_sensitivity.png")

@@ -96,21 +96,29 @@ class Workbook:
         optimizers: Sequence[str] | None,
         problem: str,
         grad_norms: bool = False,
+        shows: bool = False,
         **settings: object,
     ) -> api.Result:
-        """``optbench run`` into ``FOLDER/label``, its command line printed first."""
+        """``optbench run`` into ``FOLDER/label``, its command line printed first. ``shows``:
+        the lesson's figure is one of this run's (else a quick lesson skips its figures)."""
         out = self.folder / label
+        plots = shows or not self.quick
         flags = ["--grad-norms"] if grad_norms else []
+        flags += [] if plots else ["--no-plots"]
         line = command_line("run", optimizers, problem, settings, out, flags)
         self._say_command(line)
-        result = api.run(optimizers, problem, out=out, grad_norms=grad_norms, **settings)
+        result = api.run(
+            optimizers, problem, out=out, grad_norms=grad_norms, plots=plots, **settings
+        )
         return self._keep(label, result)
 
-    def sweep(self, label: str, **settings: object) -> api.Result:
+    def sweep(self, label: str, shows: bool = False, **settings: object) -> api.Result:
         """``optbench sweep`` into ``FOLDER/label``, its command line printed first."""
         out = self.folder / label
-        self._say_command(command_line("sweep", None, None, settings, out))
-        return self._keep(label, api.sweep(out=out, **settings))
+        plots = shows or not self.quick
+        flags = [] if plots else ["--no-plots"]
+        self._say_command(command_line("sweep", None, None, settings, out, flags))
+        return self._keep(label, api.sweep(out=out, plots=plots, **settings))
 
     def _say_command(self, line: str) -> None:
         self.result.commands.append(line)
