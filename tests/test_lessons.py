@@ -4,6 +4,8 @@ prints commands that reproduce its runs, and refuses bad input in one line."""
 from __future__ import annotations
 
 import shlex
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
@@ -44,8 +46,11 @@ def test_every_lesson_runs_on_a_small_budget(name, tmp_path):
     assert 2 <= len(notes) <= 4, done.output
     figure = done.output.split("look at ")[1].split(";")[0]
     assert figure.endswith(".png") and (out / figure.split(f"{out}/")[1]).is_file()
-    for line in commands:  # every run or sweep wrote where its printed command says
-        target = shlex.split(line[2:])[shlex.split(line[2:]).index("--out") + 1]
+    for line in commands:  # every printed command parses, and wrote where it says
+        args = shlex.split(line[2:])[1:]
+        command = cli.get_command(None, args[0])
+        command.make_context(args[0], args[1:])  # a flag the CLI lacks raises here
+        target = args[args.index("--out") + 1]
         assert (tmp_path / target.split(f"{tmp_path}/")[1] / "runs.csv").is_file()
 
 
@@ -123,3 +128,15 @@ def test_activation_slopes_match_central_differences():
         slopes = np.empty_like(a)
         activation_slopes(code, a, slopes)
         np.testing.assert_allclose(slopes, (up - down) / 2e-6, rtol=1e-6, atol=1e-9)
+
+
+def test_listing_the_lessons_imports_no_heavy_library():
+    code = (
+        "import sys; from optbench.cli import cli\n"
+        "try: cli(['lesson'], standalone_mode=False)\n"
+        "except SystemExit: pass\n"
+        "print('HEAVY', [m for m in ('numba', 'pandas', 'matplotlib') if m in sys.modules])\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "HEAVY []" in done.stdout
+    assert "momentum" in done.stdout

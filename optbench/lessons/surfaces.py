@@ -197,6 +197,15 @@ def adaptive(book: Workbook, knobs: Mapping) -> None:
         parts.append(f"{run.optimizer} (lr {run.lr:g}) ends at gap {run.final_gap:.3g}, {when}")
     book.note(f"adaptive.png, each at its torch default lr for {steps} steps: "
               + "; ".join(parts) + ".")  # fmt: skip
+    for label, h in paths(result).items():
+        best = h["gap"].idxmin()
+        if h["gap"].iloc[-1] > 100 * h["gap"].iloc[best]:
+            book.note(
+                f"{label} came within {h['gap'].iloc[best]:.2g} of the minimum at step "
+                f"{int(h['step'].iloc[best])} and ended at {h['gap'].iloc[-1]:.2g}: a step "
+                "divided by the gradient's own scale stays about lr long however small the "
+                "gradient, so at a fixed lr it keeps jumping around the minimum."
+            )
     ratios = {k: path_length_ratio(h) for k, h in paths(result).items()}
     book.note(
         "beale/trajectories.png: dividing each gradient coordinate by its own running scale "

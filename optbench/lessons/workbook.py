@@ -53,6 +53,10 @@ def number(value: object) -> str:
     return str(value)
 
 
+SPELLED = {"optimizers": "-o", "problems": "--problem"}
+"""Flags the CLI spells other than ``--name`` (it takes them one name at a time, or a list)."""
+
+
 def command_line(
     command: str,
     optimizers: Sequence[str] | None,
@@ -68,7 +72,8 @@ def command_line(
     if problem:
         parts += ["--problem", problem]
     for name, value in settings.items():
-        flag = BY_NAME[canonical(name)].flag
+        name = canonical(name)
+        flag = SPELLED.get(name, BY_NAME[name].flag)
         if isinstance(value, Mapping):
             for key, item in value.items():
                 parts += [flag, f"{key}={number(item)}"]
