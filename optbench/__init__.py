@@ -10,6 +10,7 @@ Importing optbench is cheap: numba, pandas and matplotlib load only when a run n
 from optbench._version import __version__
 from optbench.api import Result, load, plot, report, run, sweep
 from optbench.errors import OptbenchError
+from optbench.lessons import lesson
 from optbench.optimizers import (
     OptimizerSpec,
     all_optimizers,
@@ -33,6 +34,7 @@ __all__ = [
     "explain",
     "get_optimizer",
     "get_problem",
+    "lesson",
     "load",
     "plot",
     "register_optimizer",

@@ -95,6 +95,7 @@ def run(
     plots: bool = True,
     svg: bool = False,
     animate: bool = False,
+    grad_norms: bool = False,
     results_root: str | os.PathLike = "results",
     **settings: object,
 ) -> Result:
@@ -115,6 +116,9 @@ def run(
     ``data_dir``. ``out`` names the run folder; without it a new folder
     ``results/<UTC time>-<problem>-<optimizers>/`` is made. ``save=False`` writes nothing.
     ``animate=True`` adds ``trajectories.gif``: the paths growing over the contour.
+    ``grad_norms=True`` (networks) adds ``grad_norm_layer1`` … to the history: each layer's
+    weight-gradient norm over the training set at each recorded epoch (off by default: it
+    costs a backward pass over the whole training set per record).
     """
     started = utc_now()
     if "seed" in settings:  # the singular names seeds, where ``seeds`` may count them
@@ -135,6 +139,8 @@ def run(
             raise OptbenchError("animate writes trajectories.gif into the run folder: keep save")
         if not family.can_animate:
             raise OptbenchError(f"animate draws paths over a 2-D surface; '{problem}' is not one")
+    if grad_norms and not family.has_layers:
+        raise OptbenchError(f"grad_norms records a network's layers; '{problem}' has none")
     with contextlib.ExitStack() as stack:
         folder = None
         if save:
@@ -143,16 +149,19 @@ def run(
             folder = stack.enter_context(
                 writing_folder(out, label[:80], results_root, must_be_new=True)
             )
-        result = _run_into(configs, folder, family, started, data_dir, plots, svg, animate)
+        drawing = (plots, svg, animate)
+        result = _run_into(configs, folder, family, started, data_dir, drawing, grad_norms)
     return result
 
 
-def _run_into(configs, folder, family, started, data_dir, plots, svg, animate) -> Result:
+def _run_into(configs, folder, family, started, data_dir, drawing, grad_norms) -> Result:
     """Compute the runs and write them (when ``folder``): CSVs, figures, the manifest last."""
     from optbench.engine import run_many
     from optbench.results import frames
 
-    output = run_many(configs, data_dir=data_dir, figures=plots and folder is not None)
+    plots, svg, animate = drawing
+    figures = plots and folder is not None
+    output = run_many(configs, data_dir=data_dir, figures=figures, grad_norms=grad_norms)
     runs, history = frames(configs, output)
     command_config = {"kind": "run", "runs": [c.to_dict() for c in configs]}
     if data_dir is not None:

@@ -756,7 +756,7 @@ def _whole_axis(key: str, value: object, where: Where) -> tuple[int, ...]:
 AXIS_PARSERS: dict[str, Callable[[str, object, Where], tuple]] = {
     "names": _names_axis,
     "whole": _whole_axis,
-    "numbers": parse_axis,
+    "numbers": lambda key, value, where: parse_axis(value, key, where),
     "architectures": lambda key, value, where: _located(where, key, _hidden_axis, value),
 }
 """How a family's own settings are read as axes, by their declared ``kind``."""

@@ -16,11 +16,17 @@ if TYPE_CHECKING:
 
 
 def run_many(
-    configs: Sequence[RunConfig], data_dir: str | None = None, figures: bool = False
+    configs: Sequence[RunConfig],
+    data_dir: str | None = None,
+    figures: bool = False,
+    grad_norms: bool = False,
 ) -> EngineOutput:
     """Run every config (one family per call), outputs in config order.
 
     ``data_dir``: where IDX data sets live; ``figures``: also keep what the family's figures
-    need beyond the frames (a network's θ path), when that fits in memory.
+    need beyond the frames (a network's θ path), when that fits in memory; ``grad_norms``:
+    record each layer's gradient norm (networks).
     """
-    return family_of(configs).run_batch(list(configs), data_dir=data_dir, figures=figures)
+    return family_of(configs).run_batch(
+        list(configs), data_dir=data_dir, figures=figures, grad_norms=grad_norms
+    )

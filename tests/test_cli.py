@@ -71,7 +71,8 @@ def assert_one_line_error(result, *fragments, code=2):
 @pytest.mark.parametrize(
     "command",
     [[], ["run"], ["list"], ["list", "optimizers"], ["list", "problems"], ["plot"], ["sweep"],
-     ["report"], ["bench"], ["bench", "compare"], ["data"], ["data", "fetch"], ["data", "path"]],
+     ["report"], ["bench"], ["bench", "compare"], ["data"], ["data", "fetch"], ["data", "path"],
+     ["lesson"]],
 )  # fmt: skip
 def test_help(command):
     result = invoke(*command, "--help")

@@ -58,6 +58,8 @@ def test_xor_mlp_two_optimizers(tmp_path):
         (["--problem", "spirals", "--noise", "0.1"], "spirals:noise="),
         (["--problem", "bowl", "--hidden", "4"], "--hidden: network options"),
         (["--problem", "spirals:noize=1"], "did you mean 'noise'"),
+        (["--problem", "spirals", "--l2", "abc"], "'abc' is not a number"),
+        (["--problem", "bowl", "--grad-norms"], "'bowl' has none"),
     ],
 )
 def test_bad_network_input_is_one_line_exit_2(args, message, tmp_path):
@@ -65,6 +67,19 @@ def test_bad_network_input_is_one_line_exit_2(args, message, tmp_path):
     assert done.exit_code == 2, done.output
     assert message in done.output
     assert "Traceback" not in done.output
+
+
+def test_l2_flag_and_grad_norms_reach_the_files(tmp_path):
+    done = invoke(
+        "run", "--problem", "moons:n=60", "--hidden", "4,4", "--epochs", "2", "--l2", "0.01",
+        "--grad-norms", "--out", str(tmp_path), "--no-plots",
+    )  # fmt: skip
+    assert done.exit_code == 0, done.output
+    assert pd.read_csv(tmp_path / "runs.csv")["l2"].tolist() == [0.01]
+    history = pd.read_csv(tmp_path / "history.csv")
+    norms = [c for c in history.columns if c.startswith("grad_norm_layer")]
+    assert norms == ["grad_norm_layer1", "grad_norm_layer2", "grad_norm_layer3"]
+    assert (history[norms] > 0).all().all()
 
 
 def test_missing_data_dir_is_one_line(tmp_path):

@@ -114,7 +114,7 @@ def test_forward_backward_match_an_independent_numpy_network(activation):
     np.testing.assert_allclose(grad, expected_grad, rtol=1e-10, atol=1e-13)
 
 
-def group(problem, options, optimizer="adam", lr=None, seeds=(0,), keep_path=False):
+def group(problem, options, optimizer="adam", lr=None, seeds=(0,), keep_path=False, norms=False):
     spec = get_problem(problem)
     data = load_dataset(spec)
     if options.model == "perceptron":
@@ -123,7 +123,45 @@ def group(problem, options, optimizer="adam", lr=None, seeds=(0,), keep_path=Fal
         opt = get_optimizer(optimizer)
         values = opt.resolve("torch", {"lr": lr} if lr else {})
         hp = np.array([opt.hp_vector(values)] * len(seeds))
-    return run_network_group(opt, data, options, hp, np.array(seeds), 1, 1e6, keep_path)
+    return run_network_group(opt, data, options, hp, np.array(seeds), 1, 1e6, keep_path, norms)
+
+
+def test_recorded_layer_gradient_norms_match_central_differences():
+    """The optional grad_norm_layer columns: per layer, ‖∂L/∂W‖ of the data loss (no L2) on the
+    whole training set, against central differences of that loss at the recorded θ; more than
+    one evaluation chunk of rows (300 > 256) so the chunks' weighting counts."""
+    options = NetworkOptions(hidden=(4, 3), activation="sigmoid", epochs=3, batch_size=50, l2=0.1)
+    spec = get_problem("moons:n=375")
+    data = load_dataset(spec)
+    out = group("moons:n=375", options, "sgd", lr=0.5, keep_path=True, norms=True)
+    sizes = np.asarray(data.layer_sizes(options), dtype=np.int64)
+    y = np.eye(2)[data.labels_train]
+    x = data.x_train
+    assert x.shape[0] > 256
+
+    def loss(theta):
+        return value_and_grad(sizes, ACTIVATIONS["sigmoid"], LOSSES["cross_entropy"], 0.0,
+                              theta, x, y, data.labels_train)[0]  # fmt: skip
+
+    for row, theta in enumerate(out.per_run["path"][0]):
+        numeric = np.zeros_like(theta)
+        for k in range(theta.size):
+            step = np.zeros_like(theta)
+            step[k] = 1e-6
+            numeric[k] = (loss(theta + step) - loss(theta - step)) / 2e-6
+        off = 0
+        for layer in range(sizes.size - 1):
+            n_w = sizes[layer] * sizes[layer + 1]
+            expected = np.linalg.norm(numeric[off : off + n_w])
+            recorded = out.history[f"grad_norm_layer{layer + 1}"][0, row]
+            assert recorded == pytest.approx(expected, rel=1e-6)
+            off += n_w + sizes[layer + 1]
+
+
+def test_layer_gradient_norms_are_off_by_default():
+    options = NetworkOptions(hidden=(3,), activation="tanh", epochs=1, batch_size=10)
+    out = group("moons:n=40", options, "sgd", lr=0.1)
+    assert not [k for k in out.history if k.startswith("grad_norm")]
 
 
 def test_engine_full_batch_sgd_equals_a_numpy_training_loop():

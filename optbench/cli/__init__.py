@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import click
 
-from optbench.cli import bench, catalog, folders, run, sweep, warmup
+from optbench.cli import bench, catalog, folders, lesson, run, sweep, warmup
 from optbench.cli.common import CONTEXT, OneLineErrors
 
 
@@ -29,10 +29,11 @@ def cli() -> None:
     optbench plot results/<run>
     optbench data fetch fashion-mnist
     optbench report results/<run>
+    optbench lesson
     """
 
 
-for module in (run, sweep, catalog, folders, bench, warmup):
+for module in (run, sweep, catalog, folders, bench, warmup, lesson):
     for command in module.COMMANDS:
         cli.add_command(command)
 

@@ -23,7 +23,12 @@ from optbench.cli.common import (
     is_flag=True,
     help="Also write trajectories.gif: the paths growing over the contour.",
 )
-def run(out, svg, no_plots, animate, **values) -> None:
+@click.option(
+    "--grad-norms",
+    is_flag=True,
+    help="Networks: also record each layer's gradient norm per epoch in history.csv.",
+)
+def run(out, svg, no_plots, animate, grad_norms, **values) -> None:
     """Run optimizers on one problem: summary table, CSVs, trajectory and loss figures.
 
     Network problems (and, or, nand, xor, spirals, moons, circles, blobs, digits, mnist,
@@ -42,7 +47,12 @@ def run(out, svg, no_plots, animate, **values) -> None:
     from optbench import api
 
     result = api.run(
-        out=out, plots=not no_plots, svg=svg, animate=animate, **given_settings(values)
+        out=out,
+        plots=not no_plots,
+        svg=svg,
+        animate=animate,
+        grad_norms=grad_norms,
+        **given_settings(values),
     )
     click.echo(table(result.summary()))
     for line in result.verdicts():

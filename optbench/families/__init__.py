@@ -94,12 +94,21 @@ class Family(ABC):
         module, _, attribute = self.catalog.partition(":")
         return getattr(importlib.import_module(module), attribute)
 
+    has_layers: bool = False
+    """Whether the family's models have layers whose gradient norms ``run_batch`` can record
+    (``grad_norms``)."""
+
     @abstractmethod
     def run_batch(
-        self, configs: Sequence[RunConfig], data_dir: str | None = None, figures: bool = False
+        self,
+        configs: Sequence[RunConfig],
+        data_dir: str | None = None,
+        figures: bool = False,
+        grad_norms: bool = False,
     ) -> EngineOutput:
         """Run every config (all of this family), outputs in config order. ``figures``: keep
-        what this family's figures need beyond the frames, when that fits in memory."""
+        what this family's figures need beyond the frames, when that fits in memory;
+        ``grad_norms``: record each layer's gradient norm (families with ``has_layers``)."""
 
     @abstractmethod
     def frames(

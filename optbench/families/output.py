@@ -42,11 +42,12 @@ class EngineOutput:
         """
         first = parts[0][1]
         width = max(part.rows_capacity for _, part in parts)
+        columns = {k: v.dtype for _, part in parts for k, v in part.history.items()}
         out = cls(
             metrics={k: np.empty(n_runs, dtype=v.dtype) for k, v in first.metrics.items()},
-            history={
-                k: np.full((n_runs, width), np.nan if v.dtype.kind == "f" else -1, dtype=v.dtype)
-                for k, v in first.history.items()
+            history={  # every part's columns: a deeper net's groups record more gradient norms
+                k: np.full((n_runs, width), np.nan if dtype.kind == "f" else -1, dtype=dtype)
+                for k, dtype in columns.items()
             },
             rows=np.zeros(n_runs, dtype=np.int64),
             wall_s=np.empty(n_runs),

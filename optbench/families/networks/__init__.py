@@ -28,6 +28,14 @@ BATCH_COPIES = 3  # a batch's activations, their gradients and the inputs, per u
 EVAL_ROWS = 256  # rows of the engine's evaluation buffers (``kernels.EVAL_CHUNK``)
 
 
+GRAD_NORM_PREFIX = "grad_norm_layer"
+
+
+def grad_norm_column(layer: int) -> str:
+    """The history column of layer ``layer``'s gradient norm (1 = the first weight layer)."""
+    return f"{GRAD_NORM_PREFIX}{layer}"
+
+
 def record_rows(epochs: int, record_every: int) -> int:
     """History rows a run keeps: epoch 0, every k-th epoch, the last, and room for a divergence."""
     return epochs // record_every + 3
@@ -113,14 +121,23 @@ class NetworkFamily(Family):
             f"batch {spec.batch_size}" + (f"  params {params}" if params else ""),
         ]
 
+    has_layers = True
+
     def run_batch(
-        self, configs: Sequence[RunConfig], data_dir: str | None = None, figures: bool = False
+        self,
+        configs: Sequence[RunConfig],
+        data_dir: str | None = None,
+        figures: bool = False,
+        grad_norms: bool = False,
     ) -> EngineOutput:
-        """``figures`` keeps θ at every recorded epoch (the weight-path figure) when it fits."""
+        """``figures`` keeps θ at every recorded epoch (the weight-path figure) when it fits;
+        ``grad_norms`` records each layer's gradient norm per recorded epoch."""
         from optbench.families.networks.results import path_fits_in_memory
 
         keep_path = figures and path_fits_in_memory(configs)
-        return self.engine().run_networks(configs, data_dir=data_dir, keep_path=keep_path)
+        return self.engine().run_networks(
+            configs, data_dir=data_dir, keep_path=keep_path, grad_norms=grad_norms
+        )
 
     def frames(
         self, configs: Sequence[RunConfig], output: EngineOutput

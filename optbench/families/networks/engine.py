@@ -26,8 +26,9 @@ import numpy as np
 from numba import types
 
 from optbench._jit import UPDATE_FUNCTION, f8_1d, f8_2d, f8_3d, i8_1d, jit
-from optbench.families.networks import FAMILY, record_rows
+from optbench.families.networks import FAMILY, grad_norm_column, record_rows
 from optbench.families.networks.kernels import (
+    EVAL_CHUNK,
     PERCEPTRON,
     activation_width,
     eval_buffers,
@@ -35,6 +36,7 @@ from optbench.families.networks.kernels import (
     gather,
     init_params,
     l2_penalty,
+    layer_gradient_norms,
     loss_and_grad,
     max_width,
     param_count,
@@ -93,6 +95,7 @@ _BATCH_ARGS = (
     f8_3d,  # out: recorded rows (R, rows, N_REC)
     i8_1d,  # out: rows recorded per run (R,)
     f8_3d,  # out: θ at each recorded row (R, rows, P), or (R, 0, P) to keep none
+    f8_3d,  # out: ‖∂L/∂W_l‖ per layer at each recorded row (R, rows, L), or (R, 0, L): none
     f8_2d,  # out: final θ (R, P)
     f8_2d,  # out: metrics (R, N_FIXED_METRICS + T)
 )
@@ -118,8 +121,11 @@ def _record(
     rec,
     rec_rows,
     path,
+    norms,
+    scratch,
 ):
-    """Score ``theta`` on the train and test sets into the next row of run ``r``; keep θ."""
+    """Score ``theta`` on the train and test sets into the next row of run ``r``; keep θ
+    and, when ``norms`` has rows, each layer's gradient norm."""
     row = rec_rows[r]
     rec_rows[r] = row + 1
     xbuf, ybuf, lbuf, acts = buffers
@@ -136,6 +142,9 @@ def _record(
     rec[r, row, R_TEST_ACC] = test_acc
     if path.shape[1] > 0:
         path[r, row, :] = theta
+    if norms.shape[1] > 0:
+        layer_gradient_norms(sizes, act, loss, theta, x, y, labels, buffers, scratch,
+                             norms[r, row])  # fmt: skip
 
 
 @jit
@@ -217,6 +226,7 @@ def _train_one(
     rec,
     rec_rows,
     path,
+    norms,
     final,
     metrics,
 ):
@@ -240,6 +250,12 @@ def _train_one(
     acts = np.empty(rows_per_batch * activation_width(sizes))
     dbuf = np.empty(2 * rows_per_batch * max_width(sizes))
     buffers = eval_buffers(sizes, n_out)
+    keep_norms = norms.shape[1] > 0  # scratch for the per-layer gradient norms, only if asked
+    scratch = (
+        np.empty(n_params if keep_norms else 0),
+        np.empty(n_params if keep_norms else 0),
+        np.empty(2 * EVAL_CHUNK * max_width(sizes) if keep_norms else 0),
+    )
 
     rec_rows[r] = 0
     t = 0
@@ -269,7 +285,7 @@ def _train_one(
                 break
         if diverged_at >= 0 or epoch % record_every == 0 or epoch == epochs:
             _record(r, t, epoch, sizes, act, loss, l2, theta, x, y, labels, xt, yt, labels_t,
-                    buffers, rec, rec_rows, path)  # fmt: skip
+                    buffers, rec, rec_rows, path, norms, scratch)  # fmt: skip
         if diverged_at >= 0:
             break
     _finish(r, diverged_at, t, targets, rec, rec_rows, theta, final, metrics)
@@ -310,13 +326,16 @@ def run_network_group(
     bound: float,
     keep_path: bool = False,
     schedules: np.ndarray | None = None,
+    grad_norms: bool = False,
 ) -> EngineOutput:
     """Train one group (one optimizer, one problem, one network setting) in one kernel call.
 
     ``optimizer`` is an OptimizerSpec, or None for the perceptron (``hp[:, 0]`` is its lr).
     ``per_run`` holds each run's ``final`` θ and, with ``keep_path``, its ``path``: θ at each
     recorded row (else None). ``schedules`` holds each run's learning-rate schedule row
-    (None: a constant lr).
+    (None: a constant lr). ``grad_norms`` adds history columns ``grad_norm_layer1`` …:
+    each layer's weight-gradient norm on the whole training set at each recorded epoch (off by
+    default: it costs a full backward pass per record).
     """
     from optbench.problems.networks import ACCURACY_TARGETS, ACTIVATIONS, INITS, LOSSES
 
@@ -337,6 +356,7 @@ def run_network_group(
     rec = np.full((n_runs, rows, N_REC), np.nan)
     rec_rows = np.zeros(n_runs, dtype=np.int64)
     path = np.full((n_runs, rows if keep_path else 0, n_params), np.nan)
+    norms = np.full((n_runs, rows if grad_norms else 0, sizes.size - 1), np.nan)
     final = np.empty((n_runs, n_params))
     metrics = np.empty((n_runs, N_FIXED_METRICS + targets.size))
     y_train, y_test = data.targets(int(sizes[-1]))
@@ -359,6 +379,7 @@ def run_network_group(
         rec,
         rec_rows,
         path,
+        norms,
         final,
         metrics,
     )
@@ -373,9 +394,12 @@ def run_network_group(
         *common,
     )
     elapsed = time.perf_counter() - began
+    history = {name: rec[:, :, column] for name, column in HISTORY.items()}
+    if grad_norms:
+        history.update({grad_norm_column(k + 1): norms[:, :, k] for k in range(norms.shape[2])})
     return EngineOutput(
         metrics={name: metrics[:, k] for k, name in enumerate(METRICS)},
-        history={name: rec[:, :, column] for name, column in HISTORY.items()},
+        history=history,
         rows=rec_rows,
         wall_s=np.full(n_runs, elapsed / n_runs),  # the runs of a group train as many steps
         per_run={
@@ -385,7 +409,9 @@ def run_network_group(
     )
 
 
-def run_networks(configs, data_dir=None, keep_path: bool = False) -> EngineOutput:
+def run_networks(
+    configs, data_dir=None, keep_path: bool = False, grad_norms: bool = False
+) -> EngineOutput:
     """Run every network config; runs sharing (optimizer, problem, network settings) share a
     parallel kernel call and a data set. Outputs follow ``configs`` order."""
     from optbench.datasets import load_dataset
@@ -413,6 +439,7 @@ def run_networks(configs, data_dir=None, keep_path: bool = False) -> EngineOutpu
             record_every=record_every,
             bound=bound,
             keep_path=keep_path,
+            grad_norms=grad_norms,
         )
         parts.append((index, part))
     return EngineOutput.merge(len(configs), parts)

@@ -430,3 +430,44 @@ def plane_losses(sizes, act, loss, l2, center, u, v, alphas, betas, x, y, labels
             data, _ = evaluate(sizes, act, loss, theta, x, y, labels, xbuf, ybuf, lbuf, acts)
             out[jb, ia] = data + l2_penalty(sizes, theta, l2)
     return out
+
+
+@jit
+def layer_gradient_norms(sizes, act, loss, theta, x, y, labels, buffers, scratch, out):
+    """‖∂L/∂W_l‖ of every layer ``l`` into ``out``: the gradient of the mean data loss (no L2
+    term) over the whole training set, summed chunk by chunk through the very backprop training
+    uses. The backprop lesson draws it per epoch to show gradients vanishing in deep sigmoid
+    nets. ``scratch`` = (grad, total: param_count floats each; dbuf: 2 × EVAL_CHUNK × max width).
+    """
+    xbuf, ybuf, lbuf, acts = buffers
+    grad, total, dbuf = scratch
+    n = x.shape[0]
+    index = np.arange(n)
+    total[:] = 0.0
+    for start in range(0, n, EVAL_CHUNK):
+        stop = min(start + EVAL_CHUNK, n)
+        xb = gather(x, index, start, stop, xbuf)
+        yb = gather(y, index, start, stop, ybuf)
+        lb = lbuf[: stop - start]
+        for i in range(stop - start):
+            lb[i] = labels[start + i]
+        loss_and_grad(sizes, act, loss, 0.0, theta, grad, xb, yb, lb, acts, dbuf)
+        share = (stop - start) / n
+        for k in range(total.size):
+            total[k] += share * grad[k]
+    off = 0
+    for layer in range(sizes.size - 1):
+        n_w = sizes[layer] * sizes[layer + 1]
+        s = 0.0
+        for k in range(n_w):
+            s += total[off + k] * total[off + k]
+        out[layer] = np.sqrt(s)
+        off += n_w + sizes[layer + 1]
+
+
+@jit
+def activation_slopes(act, a, out):
+    """The derivative of activation ``act`` at every output ``a`` into ``out``: the factor
+    backprop multiplies by (``_slope``, the very code training runs), for the lessons' figure."""
+    for i in range(a.size):
+        out[i] = _slope(act, a[i])

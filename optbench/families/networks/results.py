@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from optbench.families.output import EngineOutput
 
 from optbench.columns import BOUNDARY_CSV, DATA_CSV, LANDSCAPE_CSV, WEIGHT_PATH_CSV
+from optbench.families.networks import GRAD_NORM_PREFIX
 
 BOUNDARY_GRID = 121
 LANDSCAPE_GRID = 31
@@ -112,6 +113,7 @@ def history_frame(configs: Sequence[RunConfig], out: EngineOutput) -> pd.DataFra
                     "test_loss": h["test_loss"][r, :n],
                     "test_accuracy": h["test_accuracy"][r, :n],
                     "train_accuracy": h["train_accuracy"][r, :n],
+                    **{k: v[r, :n] for k, v in h.items() if k.startswith(GRAD_NORM_PREFIX)},
                 }
             )
         )

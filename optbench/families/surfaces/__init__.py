@@ -59,9 +59,14 @@ class SurfaceFamily(Family):
     target_columns = tuple(target_column(t) for t in GAP_TARGETS)
 
     def run_batch(
-        self, configs: Sequence[RunConfig], data_dir: str | None = None, figures: bool = False
+        self,
+        configs: Sequence[RunConfig],
+        data_dir: str | None = None,
+        figures: bool = False,
+        grad_norms: bool = False,
     ) -> EngineOutput:
-        """Surface runs record their whole path in the history: ``figures`` needs nothing more."""
+        """Surface runs record their whole path in the history: ``figures`` needs nothing more;
+        a surface has no layers (``grad_norms`` is refused before a run gets here)."""
 
         return self.engine().run_surfaces(configs)
 
