@@ -8,7 +8,7 @@ Importing optbench is cheap: numba, pandas and matplotlib load only when a run n
 """
 
 from optbench._version import __version__
-from optbench.api import Result, load, plot, report, run, sweep
+from optbench.api import Result, explore, load, plot, report, run, sweep
 from optbench.errors import OptbenchError
 from optbench.optimizers import (
     OptimizerSpec,
@@ -28,6 +28,7 @@ __all__ = [
     "all_optimizers",
     "bench",
     "bench_compare",
+    "explore",
     "get_optimizer",
     "get_problem",
     "load",
