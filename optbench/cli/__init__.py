@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import click
 
-from optbench.cli import bench, catalog, folders, run, sweep, warmup
+from optbench.cli import bench, catalog, explore, folders, run, sweep, warmup
 from optbench.cli.common import CONTEXT, OneLineErrors
 
 
@@ -28,10 +28,11 @@ def cli() -> None:
     optbench plot results/<run>
     optbench data fetch fashion-mnist
     optbench report results/<run>
+    optbench explore
     """
 
 
-for module in (run, sweep, catalog, folders, bench, warmup):
+for module in (run, sweep, catalog, folders, bench, warmup, explore):
     for command in module.COMMANDS:
         cli.add_command(command)
 

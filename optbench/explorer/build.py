@@ -54,7 +54,7 @@ def check_budget(plan: ExplorePlan, max_mb: float) -> None:
 def page_path(out: str | os.PathLike | None, default: Path) -> Path:
     path = default if out is None else Path(out).expanduser()
     if path.is_dir():
-        raise OptbenchError(f"--out '{path}' is a folder; name the page file, e.g. {path}/explore.html")
+        raise OptbenchError(f"--out '{path}' is a folder; name the page, e.g. {path}/explore.html")
     if path.suffix.lower() not in (".html", ".htm"):
         raise OptbenchError(f"--out '{path}' must end in .html")
     return path

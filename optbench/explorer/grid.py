@@ -190,13 +190,12 @@ def grid_runs(plan: ExplorePlan) -> list[RunConfig]:
     """Every run in page order: optimizer, lr, second hyperparameter, start."""
     sweep = plan.sweep
     runs = sweep.expand()  # optimizer, then its grid in lr-major order, one start
-    lrs, second = _sliders(sweep)
+    second = _sliders(sweep)[1]
     ordered = []
     for name in sweep.optimizers:
         mine = [r for r in runs if r.optimizer == name]
-        axis = second[name]
-        key = (lambda r: (r.lr, 0.0)) if axis is None else (lambda r, h=axis[0]: (r.lr, r.hp_dict[h]))
-        mine.sort(key=key)
+        other = second[name][0] if second[name] else None
+        mine.sort(key=lambda r, h=other: (r.lr, r.hp_dict[h] if h else 0.0))
         for run in mine:
             ordered += [replace(run, start=(float(x), float(y))) for x, y in plan.starts]
     return ordered
@@ -285,7 +284,9 @@ def paths_from_folder(folder: str | Path) -> SurfacePaths:
                 "explore has one slider besides lr"
             )
         lrs[name] = sorted(mine["lr"].unique().tolist())
-        second[name] = (varying[0][3:], sorted(mine[varying[0]].unique().tolist())) if varying else None
+        second[name] = None
+        if varying:
+            second[name] = (varying[0][3:], sorted(mine[varying[0]].unique().tolist()))
         for lr in lrs[name]:
             for value in second[name][1] if second[name] else [None]:
                 at = mine[mine["lr"] == lr]
@@ -348,4 +349,3 @@ def _paths_from_history(folder, runs, history, order, spec, optimizers, lrs, sec
 
 def _missing(value: object) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
-
