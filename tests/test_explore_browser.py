@@ -7,10 +7,10 @@ import re
 
 import numpy as np
 import pytest
+from webdriver import CHROMEDRIVER, CHROMIUM, KEYS, chromium
 
 import optbench
 from optbench.explorer.encode import LOSS_QUANTUM
-from webdriver import CHROMEDRIVER, CHROMIUM, KEYS, chromium
 
 pytestmark = [
     pytest.mark.browser,
@@ -89,7 +89,7 @@ def test_sliders_click_and_hover_show_what_run_computes(page, tmp_path):
                 hp = {spec["second"]["name"]: spec["second"]["values"][1]}
             history = run_history(spec["name"], lr_value, hp, tuple(start), SETTINGS["steps"])
             points = browser.script(
-                "return document.querySelector(`polyline[data-optimizer=\"${arguments[0]}\"]`)"
+                'return document.querySelector(`polyline[data-optimizer="${arguments[0]}"]`)'
                 ".getAttribute('points')",
                 spec["name"],
             )
@@ -128,8 +128,7 @@ def test_sliders_click_and_hover_show_what_run_computes(page, tmp_path):
         # nothing left the page: no resource was loaded, and the policy forbids any
         assert browser.script("return performance.getEntriesByType('resource').length") == 0
         policy = browser.script(
-            "return document.querySelector('meta[http-equiv=\"Content-Security-Policy\"]')"
-            ".content"
+            "return document.querySelector('meta[http-equiv=\"Content-Security-Policy\"]').content"
         )
         assert "default-src 'none'" in policy
 
@@ -188,4 +187,5 @@ def test_default_page_load_time_and_screenshots(tmp_path, capsys):
     assert width <= 400  # nothing sticks out sideways at phone width
     with capsys.disabled():
         ready = ", ".join(f"{r:.0f}" for r, _ in timings)
-        print(f"\ndefault page {size / 1e6:.2f} MB; ready after {ready} ms (3 loads); {wide} {phone}")
+        print(f"\ndefault page {size / 1e6:.2f} MB; ready after {ready} ms (3 loads)")
+        print(f"screenshots: {wide} {phone}")
