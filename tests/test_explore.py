@@ -142,6 +142,7 @@ def test_default_page_is_under_its_budget_and_self_contained(tmp_path, monkeypat
     assert not re.search(r"""(src|href)=["']?(https?:|//)""", text)
     assert "fetch(" not in text and "<link" not in text
     meta, decoded = decode_page(text)
+    assert decoded["counts"].size == meta["nPaths"]
     assert [o["name"] for o in meta["optimizers"]] == list(grid.DEFAULT_OPTIMIZERS)
     assert len(meta["starts"]) == 50 and meta["steps"] == 60 and meta["nLr"] == 15
 
