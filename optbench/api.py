@@ -414,6 +414,7 @@ def explore(
     hp: dict[str, object] | None = None,
     steps: int | None = None,
     starts: str | None = None,
+    epochs: int | None = None,
     preset: str | None = None,
     bound: float | None = None,
     out: str | os.PathLike | None = None,
@@ -425,7 +426,9 @@ def explore(
 
     With no arguments: bowl, sgd/momentum/adagrad/rmsprop/adam, lr 1e-3..3 (15 values),
     momentum's μ and adam's β1 in 0, 0.5, 0.9, 0.99, a 7 × 7 grid of starts plus the classic
-    one, 60 steps → ``results/explore-bowl.html``. ``lr`` and ``hp`` take the grids of
+    one, 60 steps → ``results/explore-bowl.html``. A network problem (``"spirals"``) trains
+    each setting for ``epochs`` and shows loss and accuracy curves and the decision regions at
+    a few epochs. ``lr`` and ``hp`` take the grids of
     ``optbench sweep`` (``"1e-4..1:25"``, ``{"momentum": "0,0.5,0.9"}``); each optimizer may
     vary one hyperparameter besides lr. ``starts`` is ``"9x9"``. A grid whose page would pass
     ``max_mb`` (default 3) is refused before computing, naming settings that would fit.
@@ -439,7 +442,7 @@ def explore(
     if not (math.isfinite(max_mb) and max_mb > 0):
         raise OptbenchError(f"max_mb={max_mb:g} must be a number > 0")
     given = {"problem": problem, "optimizers": optimizers, "lr": lr, "hp": hp, "steps": steps,
-             "starts": starts, "preset": preset, "bound": bound}  # fmt: skip
+             "starts": starts, "epochs": epochs, "preset": preset, "bound": bound}  # fmt: skip
     if folder is not None:
         from optbench.explorer.grid import paths_from_folder
 
@@ -454,12 +457,14 @@ def explore(
         path = page_path(out, Path(folder) / "explore.html")
         return write_explorer(paths_from_folder(folder), path, max_mb)
     from optbench.explorer.grid import compute, plan_explore
+    from optbench.explorer.networks import NetworkPlan, compute_network
 
     plan = plan_explore(**given)
     label = plan.sweep.problems[0].replace(":", "_").replace("=", "")
     path = page_path(out, Path(results_root) / f"explore-{label}.html")
     check_budget(plan, max_mb)  # before anything is computed
-    return write_explorer(compute(plan), path, max_mb)
+    paths = compute_network(plan) if isinstance(plan, NetworkPlan) else compute(plan)
+    return write_explorer(paths, path, max_mb)
 
 
 def load(folder: str | os.PathLike) -> Result:

@@ -10,7 +10,9 @@ from optbench.cli.common import CONTEXT, assignments, names
 
 @click.command(context_settings=CONTEXT)
 @click.argument("folder", required=False, type=click.Path(file_okay=False))
-@click.option("-p", "--problem", metavar="NAME", help="A 2-D surface. [default: bowl]")
+@click.option(
+    "-p", "--problem", metavar="NAME", help="A 2-D surface or a network problem. [default: bowl]"
+)
 @click.option(
     "-o",
     "--optimizer",
@@ -36,6 +38,11 @@ from optbench.cli.common import CONTEXT, assignments, names
 @click.option(
     "--starts", metavar="COLSxROWS", help="Grid of start points over the window. [default: 7x7]"
 )
+@click.option(
+    "--epochs",
+    metavar="N",
+    help="Networks: epochs per run, every one recorded. [default: the problem's]",
+)
 @click.option("--preset", metavar="torch|keras", help="Conventions. [default: torch]")
 @click.option("--bound", metavar="B", help="A path has diverged once |θ| exceeds this.")
 @click.option(
@@ -49,18 +56,20 @@ from optbench.cli.common import CONTEXT, assignments, names
     type=click.Path(dir_okay=False),
     help="The page to write. [default: results/explore-<problem>.html, or FOLDER/explore.html]",
 )
-def explore(folder, problem, optimizers, lr, hp, steps, starts, preset, bound, max_mb, out):
+def explore(folder, problem, optimizers, lr, hp, steps, starts, epochs, preset, bound, max_mb, out):
     """Write one self-contained HTML page to explore optimizers with sliders: learning rate, a
     second hyperparameter, the start point (click the contour) and the step (or play).
 
     Every path is computed in advance by the engine `run` uses; the page opens offline in any
-    browser. FOLDER: build the page from a finished run or sweep folder instead, when its
-    history.csv holds every step (--record-every 1).
+    browser. Network problems (--problem spirals) show loss and accuracy curves and the
+    decision regions at a few epochs. FOLDER: build the page from a finished run or sweep
+    folder of a 2-D surface instead, when its history.csv holds every step (--record-every 1).
 
     \b
     optbench explore
     optbench explore --problem rosenbrock -o sgd,momentum,adam --lr 1e-4..1:25 \\
         --hp momentum=0,0.5,0.9,0.99 --starts 9x9 --steps 300 --out rosen.html
+    optbench explore --problem spirals -o sgd,adam --lr 1e-3..1:13
     optbench explore results/<run>
     """
     from optbench import api
@@ -72,6 +81,7 @@ def explore(folder, problem, optimizers, lr, hp, steps, starts, preset, bound, m
         "hp": assignments(hp, "--hp", plain=False) if hp else None,
         "steps": steps,
         "starts": starts,
+        "epochs": epochs,
         "preset": preset,
         "bound": bound,
     }

@@ -24,7 +24,8 @@ LOSS_OFFSET = round(-math.log10(LOSS_FLOOR) / LOSS_QUANTUM) + 1
 """Added to a loss code so that every code is >= 1 and its sign can carry the value's sign."""
 COORD_LIMIT = 1e12
 """Coordinates of a diverging path beyond ±this (in quanta: far past any window) are clipped."""
-STREAMS = ("counts", "diverged", "x", "y", "loss")
+ACCURACY_QUANTUM = 1e-4
+"""Accuracies are kept as round(accuracy / ACCURACY_QUANTUM)."""
 
 
 def theta_quantum(window: tuple[tuple[float, float], tuple[float, float]]) -> float:
@@ -80,6 +81,22 @@ def varints(values: np.ndarray) -> bytes:
     return out.tobytes()
 
 
+def pack(streams: dict[str, bytes]) -> tuple[str, list[list]]:
+    """Streams joined, gzip-compressed and base64-encoded, and their [name, byte length]s."""
+    raw = b"".join(streams.values())
+    packed = gzip.compress(raw, compresslevel=9, mtime=0)
+    return base64.b64encode(packed).decode("ascii"), [[k, len(v)] for k, v in streams.items()]
+
+
+def path_streams(counts: np.ndarray, diverged: np.ndarray, **values: np.ndarray) -> dict:
+    """The varint streams of a set of paths: each path's length and divergence, then each
+    named series as differences along its path (``values`` already integer codes)."""
+    streams = {"counts": varints(counts), "diverged": varints(np.asarray(diverged) + 1)}
+    for name, codes in values.items():
+        streams[name] = varints(path_deltas(codes, counts))
+    return streams
+
+
 def encode_paths(
     counts: np.ndarray,
     diverged: np.ndarray,
@@ -87,15 +104,14 @@ def encode_paths(
     y: np.ndarray,
     loss: np.ndarray,
     quantum: float,
-) -> tuple[str, dict[str, int]]:
-    """The paths as base64 of gzip of five varint streams, and each stream's byte length."""
-    streams = {
-        "counts": varints(counts),
-        "diverged": varints(np.asarray(diverged) + 1),  # 0: never diverged
-        "x": varints(path_deltas(quantise_theta(x, quantum), counts)),
-        "y": varints(path_deltas(quantise_theta(y, quantum), counts)),
-        "loss": varints(path_deltas(quantise_loss(loss), counts)),
-    }
-    raw = b"".join(streams[name] for name in STREAMS)
-    packed = gzip.compress(raw, compresslevel=9, mtime=0)
-    return base64.b64encode(packed).decode("ascii"), {k: len(v) for k, v in streams.items()}
+) -> tuple[str, list[list]]:
+    """Surface paths: θ in quanta, loss as log-codes (``diverged`` is stored + 1: 0 is never)."""
+    return pack(
+        path_streams(
+            counts,
+            diverged,
+            x=quantise_theta(x, quantum),
+            y=quantise_theta(y, quantum),
+            loss=quantise_loss(loss),
+        )
+    )

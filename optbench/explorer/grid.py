@@ -23,6 +23,7 @@ from optbench.problems import get_problem
 
 if TYPE_CHECKING:
     from optbench.config import RunConfig
+    from optbench.explorer.networks import NetworkPlan
 
 DEFAULT_PROBLEM = "bowl"
 DEFAULT_OPTIMIZERS = ("sgd", "momentum", "adagrad", "rmsprop", "adam")
@@ -126,21 +127,32 @@ def plan_explore(
     starts: object = None,
     preset: str | None = None,
     bound: object = None,
-) -> ExplorePlan:
+    epochs: object = None,
+) -> ExplorePlan | NetworkPlan:
     """Validate the explorer's settings (as ``sweep`` validates its own) without computing."""
     problem = DEFAULT_PROBLEM if problem is None else problem
     spec = get_problem(str(problem))
-    if spec.family != "surface":
-        raise OptbenchError(
-            f"explore draws paths over a 2-D surface; '{problem}' is a {spec.family} problem"
-        )
     if isinstance(optimizers, str):
         optimizers = [o.strip() for o in optimizers.split(",")]
+    chosen = list(optimizers or DEFAULT_OPTIMIZERS)
+    hp = DEFAULT_HP if hp is None and optimizers is None else dict(hp or {})
+    lr = DEFAULT_LR if lr is None else lr
+    if spec.family == "network":
+        from optbench.explorer.networks import plan_network
+
+        for name, value in (("steps", steps), ("starts", starts)):
+            if value is not None:
+                raise OptbenchError(f"--{name} is for 2-D surfaces; networks train for --epochs")
+        return plan_network(spec.label, chosen, lr, hp, epochs, preset, bound)
+    if spec.family != "surface":
+        raise OptbenchError(f"explore shows surfaces and networks; '{problem}' is neither")
+    if epochs is not None:
+        raise OptbenchError("--epochs is for network problems; a surface path takes --steps")
     raw: dict[str, object] = {
         "problems": spec.label,
-        "optimizers": list(optimizers or DEFAULT_OPTIMIZERS),
-        "lr": DEFAULT_LR if lr is None else lr,
-        "hp": DEFAULT_HP if hp is None and optimizers is None else dict(hp or {}),
+        "optimizers": chosen,
+        "lr": lr,
+        "hp": hp,
         "steps": DEFAULT_STEPS if steps is None else steps,
         "record_every": 1,
     }
@@ -151,13 +163,13 @@ def plan_explore(
     sweep = SweepConfig.from_raw(raw)
     if len(sweep.presets) != 1 or len(sweep.steps) != 1:
         raise OptbenchError("explore takes one preset and one number of steps")
-    _sliders(sweep)  # at most lr and one other axis per optimizer, of one length
+    sliders(sweep)  # at most lr and one other axis per optimizer, of one length
     cols, rows = parse_starts(DEFAULT_STARTS if starts is None else starts)
     points, first = start_grid(spec.label, cols, rows)
     return ExplorePlan(sweep=sweep, starts=points, first_start=first, steps=sweep.steps[0])
 
 
-def _sliders(sweep: SweepConfig) -> tuple[dict[str, list[float]], dict]:
+def sliders(sweep: SweepConfig) -> tuple[dict[str, list[float]], dict]:
     """Per optimizer its lr values and the (name, values) of its second axis (or None).
 
     The page has two sliders, so each optimizer may vary lr and one other hyperparameter,
@@ -186,18 +198,20 @@ def _sliders(sweep: SweepConfig) -> tuple[dict[str, list[float]], dict]:
     return lrs, second
 
 
-def grid_runs(plan: ExplorePlan) -> list[RunConfig]:
-    """Every run in page order: optimizer, lr, second hyperparameter, start."""
-    sweep = plan.sweep
+def ordered_runs(sweep: SweepConfig, starts: np.ndarray | None) -> list[RunConfig]:
+    """Every run in page order: optimizer, lr, second hyperparameter, then (surfaces) start."""
     runs = sweep.expand()  # optimizer, then its grid in lr-major order, one start
-    second = _sliders(sweep)[1]
+    second = sliders(sweep)[1]
     ordered = []
     for name in sweep.optimizers:
         mine = [r for r in runs if r.optimizer == name]
         other = second[name][0] if second[name] else None
         mine.sort(key=lambda r, h=other: (r.lr, r.hp_dict[h] if h else 0.0))
         for run in mine:
-            ordered += [replace(run, start=(float(x), float(y))) for x, y in plan.starts]
+            if starts is None:
+                ordered.append(run)
+            else:
+                ordered += [replace(run, start=(float(x), float(y))) for x, y in starts]
     return ordered
 
 
@@ -205,13 +219,13 @@ def compute(plan: ExplorePlan) -> SurfacePaths:
     """Run every path of the plan with the engine ``optbench run`` uses, every step recorded."""
     from optbench.engine import run_many
 
-    configs = grid_runs(plan)
+    configs = ordered_runs(plan.sweep, plan.starts)
     output = run_many(configs)
     rows = output.rows
     xs, ys, losses = output.history["x"], output.history["y"], output.history["loss"]
     steps = output.history["step"]
     spec = get_problem(plan.sweep.problems[0])
-    lrs, second = _sliders(plan.sweep)
+    lrs, second = sliders(plan.sweep)
     counts = np.empty(len(configs), dtype=np.int64)
     diverged = output.metrics["diverged_step"].astype(np.int64)
     parts_x, parts_y, parts_v = [], [], []

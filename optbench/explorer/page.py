@@ -14,15 +14,21 @@ import json
 from importlib import resources
 from pathlib import Path
 
+import numpy as np
+
 from optbench.errors import OptbenchError
 from optbench.explorer.encode import (
+    ACCURACY_QUANTUM,
     LOSS_OFFSET,
     LOSS_QUANTUM,
-    STREAMS,
     encode_paths,
+    pack,
+    path_streams,
+    quantise_loss,
     theta_quantum,
 )
 from optbench.explorer.grid import SurfacePaths
+from optbench.explorer.networks import CERTAINTY_LEVELS, NO_MODEL, NetworkPaths
 from optbench.problems import get_problem
 
 PLOT_WIDTH, PLOT_HEIGHT = 572, 420
@@ -61,25 +67,35 @@ def contour_png(problem: str, window) -> str:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def meta_of(paths: SurfacePaths, window, quantum: float, lengths: dict[str, int]) -> dict:
+def meta_of(paths: SurfacePaths, window, quantum: float, lengths: list[list]) -> dict:
     """What the page's script needs beside the packed paths: the grid, the window, the
     precisions, each optimizer's colour (the one every figure gives it)."""
-    from optbench.plots.style import color_for
-
     spec = get_problem(paths.problem)
     return {
+        "family": "surface",
         "problem": paths.problem,
         "formula": spec.formula,
         "window": window,
         "fstar": spec.fstar,
         "quantum": quantum,
-        "lossQuantum": LOSS_QUANTUM,
-        "lossOffset": LOSS_OFFSET,
         "steps": paths.steps,
-        "nLr": paths.n_lr,
-        "nSecond": paths.n_second,
         "starts": paths.starts.tolist(),
         "firstStart": paths.first_start,
+        **grid_meta(paths, lengths),
+        "plot": [PLOT_WIDTH, PLOT_HEIGHT],
+    }
+
+
+def grid_meta(paths: SurfacePaths | NetworkPaths, lengths: list[list]) -> dict:
+    """The sliders' grid, each optimizer's colour (the one every figure gives it), the
+    packed streams and the loss precision: what both families' pages share."""
+    from optbench.plots.style import color_for
+
+    return {
+        "lossQuantum": LOSS_QUANTUM,
+        "lossOffset": LOSS_OFFSET,
+        "nLr": paths.n_lr,
+        "nSecond": paths.n_second,
         "optimizers": [
             {
                 "name": name,
@@ -91,21 +107,57 @@ def meta_of(paths: SurfacePaths, window, quantum: float, lengths: dict[str, int]
             }
             for name in paths.optimizers
         ],
-        "streams": [[name, lengths[name]] for name in STREAMS],
+        "streams": lengths,
         "nPaths": int(paths.counts.size),
+    }
+
+
+def network_meta(paths: NetworkPaths, lengths: list[list]) -> dict:
+    """A network page's settings: epochs, the epochs with decision regions, the data points
+    and the class colours of ``boundaries.png``."""
+    from optbench.plots.networks import CLASS_COLORS
+
+    spec = get_problem(paths.problem)
+    return {
+        "family": "network",
+        "problem": paths.problem,
+        "formula": getattr(spec, "summary", paths.problem),
+        "steps": paths.epochs,
+        "checkpoints": paths.checkpoints,
+        "extent": paths.extent,
+        "points": paths.points,
+        "classes": paths.classes,
+        "classColors": CLASS_COLORS,
+        "regionSize": int(paths.regions.shape[-1]) if paths.regions.size else 0,
+        "certaintyLevels": CERTAINTY_LEVELS,
+        "noModel": NO_MODEL,
+        "accuracyQuantum": ACCURACY_QUANTUM,
+        **grid_meta(paths, lengths),
         "plot": [PLOT_WIDTH, PLOT_HEIGHT],
     }
 
 
-def render_page(paths: SurfacePaths) -> str:
+def render_page(paths: SurfacePaths | NetworkPaths) -> str:
     """The whole page as text."""
-    window = window_of(paths)
-    quantum = theta_quantum(window)
-    payload, lengths = encode_paths(
-        paths.counts, paths.diverged, paths.x, paths.y, _stored_loss(paths), quantum
-    )
-    meta = meta_of(paths, window, quantum, lengths)
-    meta["contour"] = contour_png(paths.problem, window)
+    if isinstance(paths, NetworkPaths):
+        streams = path_streams(
+            paths.counts,
+            paths.diverged,
+            train_loss=quantise_loss(paths.train_loss),
+            test_loss=quantise_loss(paths.test_loss),
+            accuracy=np.round(paths.test_accuracy / ACCURACY_QUANTUM).astype(np.int64),
+        )
+        streams["regions"] = paths.regions.tobytes()
+        payload, lengths = pack(streams)
+        meta = network_meta(paths, lengths)
+    else:
+        window = window_of(paths)
+        quantum = theta_quantum(window)
+        payload, lengths = encode_paths(
+            paths.counts, paths.diverged, paths.x, paths.y, _stored_loss(paths), quantum
+        )
+        meta = meta_of(paths, window, quantum, lengths)
+        meta["contour"] = contour_png(paths.problem, window)
     template = resources.files("optbench.explorer").joinpath(TEMPLATE).read_text("utf-8")
     text = json.dumps(meta, separators=(",", ":")).replace("</", "<\\/")
     return (
