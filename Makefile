@@ -23,9 +23,11 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not browser"
 
-## test-browser: render the report in headless Chromium (installs Debian's chromium if missing)
+## test-browser: the report and the explorer page in headless Chromium, driven by chromedriver
+## (installs Debian's chromium and chromium-driver if missing)
 test-browser: $(STAMP)
-	[ -x /usr/bin/chromium ] || (apt-get update && apt-get install -y chromium)
+	[ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ] || \
+		(apt-get update && apt-get install -y chromium chromium-driver)
 	$(BIN)/python -m pytest -q -m browser
 
 ## bench: the perf suite into results/: speed figures, 5 samples each, as ratios to hand-fused

@@ -8,7 +8,7 @@ Importing optbench is cheap: numba, pandas and matplotlib load only when a run n
 """
 
 from optbench._version import __version__
-from optbench.api import Result, load, plot, report, run, sweep
+from optbench.api import Result, explore, load, plot, report, run, sweep
 from optbench.errors import OptbenchError
 from optbench.lessons import lesson
 from optbench.optimizers import (
@@ -32,6 +32,7 @@ __all__ = [
     "bench",
     "bench_compare",
     "explain",
+    "explore",
     "get_optimizer",
     "get_problem",
     "lesson",

@@ -8,6 +8,7 @@ The CLI is a thin layer over these functions.
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -419,6 +420,68 @@ def report(folder: str | os.PathLike) -> Path:
     from optbench.reporting import write_report
 
     return write_report(folder)
+
+
+def explore(
+    folder: str | os.PathLike | None = None,
+    *,
+    problem: str | None = None,
+    optimizers: str | Sequence[str] | None = None,
+    lr: object = None,
+    hp: dict[str, object] | None = None,
+    steps: int | None = None,
+    starts: str | None = None,
+    epochs: int | None = None,
+    preset: str | None = None,
+    bound: float | None = None,
+    out: str | os.PathLike | None = None,
+    max_mb: float | None = None,
+    results_root: str | os.PathLike = "results",
+) -> Path:
+    """Write one self-contained HTML page where lr, a second hyperparameter, the start point
+    and the step are sliders over paths computed in advance, and return its path.
+
+    With no arguments: bowl, sgd/momentum/adagrad/rmsprop/adam, lr 1e-3..3 (15 values),
+    momentum's μ and adam's β1 in 0, 0.5, 0.9, 0.99, a 7 × 7 grid of starts plus the classic
+    one, 60 steps → ``results/explore-bowl.html``. A network problem (``"spirals"``) trains
+    each setting for ``epochs`` and shows loss and accuracy curves and the decision regions at
+    a few epochs. ``lr`` and ``hp`` take the grids of
+    ``optbench sweep`` (``"1e-4..1:25"``, ``{"momentum": "0,0.5,0.9"}``); each optimizer may
+    vary one hyperparameter besides lr. ``starts`` is ``"9x9"``. A grid whose page would pass
+    ``max_mb`` (default 3) is refused before computing, naming settings that would fit.
+
+    ``folder``: a finished run or sweep folder whose history.csv holds every step of a full
+    grid (``--record-every 1``); the page is built from its CSVs (default ``folder/explore.html``).
+    """
+    from optbench.explorer.build import PAGE_BUDGET_MB, check_budget, page_path, write_explorer
+
+    max_mb = PAGE_BUDGET_MB if max_mb is None else float(max_mb)
+    if not (math.isfinite(max_mb) and max_mb > 0):
+        raise OptbenchError(f"max_mb={max_mb:g} must be a number > 0")
+    given = {"problem": problem, "optimizers": optimizers, "lr": lr, "hp": hp, "steps": steps,
+             "starts": starts, "epochs": epochs, "preset": preset, "bound": bound}  # fmt: skip
+    if folder is not None:
+        from optbench.explorer.grid import paths_from_folder
+
+        named = [k for k, v in given.items() if v is not None]
+        if named:
+            raise OptbenchError(
+                f"{', '.join(named)}: a folder's page shows the runs it holds; give settings "
+                "or a folder, not both"
+            )
+        if not _is_folder(folder):
+            raise OptbenchError(f"'{folder}' is not a folder")
+        path = page_path(out, Path(folder) / "explore.html")
+        return write_explorer(paths_from_folder(folder), path, max_mb)
+    from optbench.explorer.grid import compute, plan_explore
+    from optbench.explorer.networks import NetworkPlan, compute_network
+
+    plan = plan_explore(**given)
+    label = plan.sweep.problems[0].replace(":", "_").replace("=", "")
+    path = page_path(out, Path(results_root) / f"explore-{label}.html")
+    check_budget(plan, max_mb)  # before anything is computed
+    paths = compute_network(plan) if isinstance(plan, NetworkPlan) else compute(plan)
+    return write_explorer(paths, path, max_mb)
 
 
 def load(folder: str | os.PathLike) -> Result:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import click
 
-from optbench.cli import bench, catalog, folders, lesson, run, sweep, warmup
+from optbench.cli import bench, catalog, explore, folders, lesson, run, sweep, warmup
 from optbench.cli.common import CONTEXT, OneLineErrors
 
 
@@ -30,10 +30,11 @@ def cli() -> None:
     optbench data fetch fashion-mnist
     optbench report results/<run>
     optbench lesson
+    optbench explore
     """
 
 
-for module in (run, sweep, catalog, folders, bench, warmup, lesson):
+for module in (run, sweep, catalog, folders, bench, warmup, lesson, explore):
     for command in module.COMMANDS:
         cli.add_command(command)
 

@@ -152,7 +152,7 @@ def figure_frames(
         )
         final = out.per_run["final"]
         frames[BOUNDARY_CSV] = pd.concat(
-            [_boundary(configs[r], final[r], data, raw_train) for r in chosen.values()],
+            [boundary_frame(configs[r], final[r], data, raw_train) for r in chosen.values()],
             ignore_index=True,
         )
     paths = [  # not for the perceptron: its 0/1 error has no landscape (see plots.networks)
@@ -176,16 +176,19 @@ def _codes(config: RunConfig) -> tuple[int, int]:
     return ACTIVATIONS[net.activation], loss
 
 
-def _boundary(config: RunConfig, theta: np.ndarray, data, raw: np.ndarray) -> pd.DataFrame:
-    """The model's predicted class and its probability on a grid over the data's extent."""
+def boundary_frame(
+    config: RunConfig, theta: np.ndarray, data, raw: np.ndarray, size: int = BOUNDARY_GRID
+) -> pd.DataFrame:
+    """The model's predicted class and its probability on a size × size grid over the data's
+    extent (x1 fastest; the explorer page asks for a coarser grid than the figure)."""
     import pandas as pd
 
     from optbench.families.networks.kernels import predict
 
     lo, hi = raw.min(axis=0), raw.max(axis=0)
     pad = 0.15 * (hi - lo) + 1e-9
-    g1 = np.linspace(lo[0] - pad[0], hi[0] + pad[0], BOUNDARY_GRID)
-    g2 = np.linspace(lo[1] - pad[1], hi[1] + pad[1], BOUNDARY_GRID)
+    g1 = np.linspace(lo[0] - pad[0], hi[0] + pad[0], size)
+    g2 = np.linspace(lo[1] - pad[1], hi[1] + pad[1], size)
     m1, m2 = np.meshgrid(g1, g2)
     grid = np.column_stack([m1.ravel(), m2.ravel()])
     act, loss = _codes(config)
