@@ -47,8 +47,8 @@ LESSONS: tuple[Lesson, ...] = (
            "surfaces:adaptive", {"steps": 10_000}, {"steps": 300}),
     Lesson("conventions", "torch and Keras: the same optimizer names, other defaults",
            "surfaces:conventions", {"steps": 2000}, {"steps": 200}),
-    Lesson("backprop", "backpropagation: checked against central differences, and the "
-           "vanishing gradient of a deep sigmoid net", "networks:backprop",
+    Lesson("backprop", "backprop checked by finite differences; a deep sigmoid net's "
+           "vanishing gradient", "networks:backprop",
            {"epochs": 30, "hidden": "16,16,16,16", "lr": 0.1}, {"epochs": 2}),
     Lesson("activations", "sigmoid, tanh, ReLU, leaky ReLU and their slopes",
            "networks:activations", {"epochs": 100}, {"epochs": 3}),
