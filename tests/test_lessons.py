@@ -110,9 +110,25 @@ def test_bad_lesson_input_is_one_line_exit_2(args, message, tmp_path):
     assert "Traceback" not in done.output
 
 
-def test_an_unknown_lesson_setting_is_refused(tmp_path):
-    with pytest.raises(optbench.OptbenchError, match="did you mean 'lrs'"):
-        optbench.lesson("learning-rate", out=tmp_path, knobs={"lr": 0.1})
+@pytest.mark.parametrize(
+    ("lesson", "knobs", "message"),
+    [
+        ("learning-rate", {"lr": 0.1}, "did you mean 'lrs'"),
+        ("learning-rate", {"lrs": ()}, "non-empty list"),
+        ("learning-rate", {"lrs": (0.1, float("nan"))}, "finite numbers"),
+        ("learning-rate", {"lrs": "0.1"}, "non-empty list"),
+        ("learning-rate", {"steps": 0}, "whole number >= 1"),
+        ("learning-rate", {"steps": float("inf")}, "whole number >= 1"),
+        ("learning-rate", {"steps": 2.5}, "whole number >= 1"),
+        ("gradient-descent", {"lr": "big"}, "finite numbers"),
+        ("gradient-descent", {"lr": -0.1}, "lr"),
+        ("overfitting", {"l2": float("-inf")}, "finite numbers"),
+        ("tuning", {"lr": ""}, "non-empty text"),
+    ],
+)
+def test_a_bad_lesson_setting_is_one_clear_error(lesson, knobs, message, tmp_path):
+    with pytest.raises(optbench.OptbenchError, match=message):
+        optbench.lesson(lesson, out=tmp_path / "x", quick=True, knobs=knobs)
 
 
 def test_activation_slopes_match_central_differences():

@@ -9,8 +9,9 @@ import: the lesson's module (and with it numba, pandas, matplotlib) loads when i
 from __future__ import annotations
 
 import importlib
+import math
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from optbench.errors import OptbenchError, unknown_name
@@ -46,8 +47,8 @@ LESSONS: tuple[Lesson, ...] = (
            "surfaces:adaptive", {"steps": 10_000}, {"steps": 300}),
     Lesson("conventions", "torch and Keras: the same optimizer names, other defaults",
            "surfaces:conventions", {"steps": 2000}, {"steps": 200}),
-    Lesson("backprop", "backpropagation: checked against central differences, and the "
-           "vanishing gradient of a deep sigmoid net", "networks:backprop",
+    Lesson("backprop", "backprop checked by finite differences; a deep sigmoid net's "
+           "vanishing gradient", "networks:backprop",
            {"epochs": 30, "hidden": "16,16,16,16", "lr": 0.1}, {"epochs": 2}),
     Lesson("activations", "sigmoid, tanh, ReLU, leaky ReLU and their slopes",
            "networks:activations", {"epochs": 100}, {"epochs": 3}),
@@ -101,7 +102,7 @@ def lesson(
     for key, value in (knobs or {}).items():
         if key not in spec.knobs:
             raise unknown_name(f"setting of lesson '{name}'", key, spec.knobs)
-        settings[key] = value
+        settings[key] = checked_knob(name, key, spec.knobs[key], value)
     folder = lesson_folder(name, out, results_root)
     book = Workbook(name, folder, quick, echo or (lambda line: None))
     module, _, function = spec.function.partition(":")
@@ -112,4 +113,36 @@ def lesson(
     return book.result
 
 
-__all__ = ["LESSONS", "Lesson", "OptbenchError", "get_lesson", "lesson"]
+def checked_knob(lesson_name: str, key: str, default: object, value: object) -> object:
+    """``value`` if it is the kind of value ``default`` is (a whole number >= 1 for counts, a
+    finite number, a non-empty list of finite numbers, a text); ranges (lr > 0 ...) are
+    checked by the runs themselves, as any setting is."""
+
+    def bad(why: str) -> OptbenchError:
+        return OptbenchError(f"lesson '{lesson_name}': {key}={value!r} {why}")
+
+    def finite(item: object) -> float:
+        if isinstance(item, bool) or not isinstance(item, int | float) or not math.isfinite(item):
+            raise bad("must hold finite numbers")
+        return float(item)
+
+    if isinstance(default, str):
+        if not isinstance(value, str) or not value.strip():
+            raise bad("must be a non-empty text")
+        return value
+    if isinstance(default, int):
+        if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
+            raise bad("must be a whole number >= 1")
+        if not (math.isfinite(value) and value == int(value) and value >= 1):
+            raise bad("must be a whole number >= 1")
+        return int(value)
+    if isinstance(default, float):
+        return finite(value)
+    if isinstance(default, Sequence):
+        if isinstance(value, str) or not isinstance(value, Sequence) or not value:
+            raise bad("must be a non-empty list of numbers")
+        return tuple(finite(item) for item in value)
+    raise TypeError(f"lesson '{lesson_name}': knob {key} has an unsupported default")
+
+
+__all__ = ["LESSONS", "Lesson", "get_lesson", "lesson"]

@@ -101,9 +101,10 @@ class Descent:
 
 
 def descent_panels(panels: Sequence[Descent], xlabel: str, ylabel: str) -> Figure:
-    """Each panel: the cost curve, the tangent at every point the run visited (the gradient it
-    used), an arrow per step from point k to point k+1, and the step numbers. The view holds
-    every point visited, so a diverging run's climb shows."""
+    """Each panel: the cost curve, an arrow per step from point k to point k+1, and at each
+    point that stands apart from the last one drawn its step number and tangent (the gradient
+    the step used); points crowding the minimum keep only their arrow. The view holds every
+    point visited, so a diverging run's climb shows."""
     fig, axes = plt.subplots(1, len(panels), figsize=(5.0 * len(panels), 4.2), squeeze=False,
                              constrained_layout=True)  # fmt: skip
     for ax, d in zip(axes[0], panels, strict=True):
@@ -114,24 +115,26 @@ def descent_panels(panels: Sequence[Descent], xlabel: str, ylabel: str) -> Figur
         inside = (d.curve_x >= low) & (d.curve_x <= high)
         ax.plot(d.curve_x[inside], d.curve_f[inside], color="0.35", lw=1.5, label="cost f")
         top = max(values.max(), d.curve_f[inside].min()) * 1.15
-        aspect = (high - low) / top  # x units per y unit: tangents of one length on screen
-        for k, slope in enumerate(d.slopes[: points.size - 1]):
-            half = 0.1 * (high - low) / np.hypot(1.0, slope * aspect)
-            t = np.array([points[k] - half, points[k] + half])
-            ax.plot(t, values[k] + slope * (t - points[k]), color=d.color, lw=1, alpha=0.7,
-                    label="tangent (slope = gradient)" if k == 0 else None)  # fmt: skip
+        aspect = 0.8 * (high - low) / top  # x units per y unit on screen (axes ~ 5 × 4 in)
+        apart = [0]  # the points far enough from the last kept one to label and draw clearly
+        for k in range(1, points.size):
+            if abs(points[k] - points[apart[-1]]) > 0.06 * (high - low):
+                apart.append(k)
+        for k in apart:
+            ax.annotate(str(k), (points[k], values[k]), textcoords="offset points",
+                        xytext=(6, 6), fontsize=9)  # fmt: skip
+            if k < d.slopes.size:
+                half = 0.15 * (high - low) / np.hypot(1.0, d.slopes[k] * aspect)
+                t = np.array([points[k] - half, points[k] + half])
+                label = "tangent (slope = gradient)" if k == 0 else None
+                ax.plot(t, values[k] + d.slopes[k] * (t - points[k]), color="black", lw=1.1,
+                        alpha=0.8, label=label)  # fmt: skip
         for k in range(points.size - 1):
             ax.annotate("", xy=(points[k + 1], values[k + 1]), xytext=(points[k], values[k]),
                         arrowprops={"arrowstyle": "->", "color": d.color, "lw": 1.3,
                                     "connectionstyle": "arc3,rad=0.25"})  # fmt: skip
         ax.plot(points, values, "o", color=d.color, mec="black", mew=0.6, ms=6, zorder=5,
                 label="after each step")  # fmt: skip
-        labelled = -np.inf
-        for k in range(points.size):  # step numbers where they stand apart
-            if abs(points[k] - labelled) > 0.06 * (high - low):
-                ax.annotate(str(k), (points[k], values[k]), textcoords="offset points",
-                            xytext=(6, 6), fontsize=9)  # fmt: skip
-                labelled = points[k]
         ax.set(xlim=(low, high), ylim=(-0.05 * top, top), title=d.title, xlabel=xlabel,
                ylabel=ylabel)  # fmt: skip
         ax.grid(alpha=0.3)
