@@ -123,7 +123,9 @@ def group(problem, options, optimizer="adam", lr=None, seeds=(0,), keep_path=Fal
         opt = get_optimizer(optimizer)
         values = opt.resolve("torch", {"lr": lr} if lr else {})
         hp = np.array([opt.hp_vector(values)] * len(seeds))
-    return run_network_group(opt, data, options, hp, np.array(seeds), 1, 1e6, keep_path, norms)
+    return run_network_group(
+        opt, data, options, hp, np.array(seeds), 1, 1e6, keep_path=keep_path, grad_norms=norms
+    )
 
 
 def test_recorded_layer_gradient_norms_match_central_differences():
