@@ -136,3 +136,18 @@ def test_the_printed_picks_show_every_setting_that_varies(tmp_path):
     html = optbench.report(tmp_path / "s").read_text()
     best = html[html.index("<h3>best.csv</h3>") :]
     assert "<th>beta1</th>" in best[: best.index("</table>")]
+
+
+@pytest.mark.parametrize(
+    ("problems", "expected"),
+    [
+        (["and", "xor", "or:"], True),
+        (["and", "moons"], False),
+        (["gone_from_the_catalog"], False),  # an edited runs.csv: no claim about its rows
+        ([], False),
+    ],
+)
+def test_which_runs_are_truth_tables(problems, expected):
+    from optbench.problems import all_truth_tables
+
+    assert all_truth_tables(problems) is expected

@@ -19,7 +19,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from optbench.errors import OptbenchError, unknown_name
+from optbench.errors import OptbenchError
 
 DOC_NAME = "optimizers.md"
 CONVENTIONS = ("torch", "keras")
@@ -123,11 +123,3 @@ def all_rules() -> dict[str, Rules]:
 def rules_for(name: str) -> Rules | None:
     """``name``'s rules, or None for an optimizer the page does not document (a user's own)."""
     return all_rules().get(name)
-
-
-def require_documented(name: str) -> Rules:
-    """``name``'s rules, or a one-line error suggesting the closest documented optimizer."""
-    rules = all_rules()
-    if name not in rules:
-        raise unknown_name(f"optimizer in docs/{DOC_NAME}", name, rules)
-    return rules[name]

@@ -52,11 +52,10 @@ TRUTH_TABLE_ACCURACY = "accuracy on the 4 training rows"
 
 
 def accuracy_name(runs: pd.DataFrame) -> str:
-    """ "test accuracy", or what it is for truth tables, whose test set is the training set."""
-    from optbench.problems import get_problem
+    """What the test accuracy is called: on a truth table it is measured on the training rows."""
+    from optbench.problems import all_truth_tables
 
-    tables = {get_problem(str(p)).is_truth_table for p in runs["problem"].unique()}
-    return TRUTH_TABLE_ACCURACY if tables == {True} else "test accuracy"
+    return TRUTH_TABLE_ACCURACY if all_truth_tables(runs["problem"]) else "test accuracy"
 
 
 def integer_epochs(ax: Axes) -> None:

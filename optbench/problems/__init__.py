@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Iterable
 
 from optbench.errors import OptbenchError, unknown_name
 from optbench.problems.networks import NETWORKS, NetworkSpec
@@ -51,4 +52,11 @@ def get_problem(text: str) -> SurfaceSpec | NetworkSpec:
     return dataclasses.replace(spec, params=params)
 
 
-__all__ = ["PROBLEMS", "NetworkSpec", "SurfaceSpec", "get_problem"]
+def all_truth_tables(problems: Iterable[object]) -> bool:
+    """Whether every one of ``problems`` (names, as in runs.csv) is a four-row truth table,
+    whose test set is its training set. A name no longer known (an edited runs.csv) is not."""
+    names = {str(p).split(":")[0] for p in problems}
+    return bool(names) and all(getattr(PROBLEMS.get(n), "is_truth_table", False) for n in names)
+
+
+__all__ = ["PROBLEMS", "NetworkSpec", "SurfaceSpec", "all_truth_tables", "get_problem"]
