@@ -143,6 +143,8 @@ def boundaries_figure(runs: pd.DataFrame, boundary: pd.DataFrame, data: pd.DataF
     palette = CLASS_COLORS[:classes]
     cmap = matplotlib.colors.ListedColormap(palette)
     accuracy = accuracy_name(runs)
+    # a truth table is tested on its training rows: one set of points, not two on top
+    splits = [("train", "o", 14), ("test", "^", 22)][: 1 if accuracy == TRUTH_TABLE_ACCURACY else 2]
     for ax, run_id in zip(axes, shown, strict=True):
         run = runs[runs["run_id"] == run_id].iloc[0]
         grid = boundary[boundary["run_id"] == run_id]
@@ -168,7 +170,7 @@ def boundaries_figure(runs: pd.DataFrame, boundary: pd.DataFrame, data: pd.DataF
             for k in np.unique(pivot.to_numpy()):
                 inside = (pivot.to_numpy() == k).astype(float)
                 ax.contour(x1, x2, inside, levels=[0.5], colors="black", linewidths=1.2)
-        for split, marker, size in (("train", "o", 14), ("test", "^", 22)):
+        for split, marker, size in splits:
             pts = data[data["split"] == split]
             ax.scatter(
                 pts["x1"],
@@ -195,11 +197,12 @@ def boundaries_figure(runs: pd.DataFrame, boundary: pd.DataFrame, data: pd.DataF
         )
         for k, c in enumerate(palette)
     ]
+    points = {"train": "the 4 rows (trained and tested on)"} if len(splits) == 1 else {}
     handles += [
         matplotlib.lines.Line2D(
-            [], [], marker=m, ls="", mfc="white", mec="black", label=f"{s} points"
+            [], [], marker=m, ls="", mfc="white", mec="black", label=points.get(s, f"{s} points")
         )
-        for s, m in (("train", "o"), ("test", "^"))
+        for s, m, _ in splits
     ]
     fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), frameon=False)
     fig.suptitle(_title(runs) + ": decision regions", fontsize=12)
