@@ -128,6 +128,15 @@ def test_the_page_documents_every_builtin_with_both_blocks():
     assert identical == {"sgd", "adadelta", "lion"}  # only their defaults differ
 
 
+def test_each_section_says_how_the_conventions_differ_in_plain_text():
+    rules = all_rules()
+    for name, rule in rules.items():
+        assert rule.differences, name
+        assert not any(mark in rule.differences for mark in ("**", "`", "](#")), name
+    assert "the same sequence" in rules["momentum"].differences
+    assert "  - Where ε sits. Outside the root" in rules["adagrad"].differences
+
+
 def test_the_differing_lines_are_the_ones_written_differently():
     rmsprop = all_rules()["rmsprop"]
     differs = [line.text for line in rmsprop.lines["keras"] if line.differs]

@@ -84,6 +84,10 @@ def test_the_perceptron_gets_no_weight_path_and_the_mlp_does(tmp_path):
     assert "weight_path.png" in {p.name for p in mlp.figures}
 
 
+def _contour_sets(ax) -> int:
+    return sum(isinstance(c, ContourSet) for c in ax.collections)
+
+
 def _boundary_lines(folder):
     runs = optbench.load(folder).runs
     boundary = pd.read_csv(folder / BOUNDARY_CSV, dtype={"run_id": str})
@@ -108,8 +112,12 @@ def test_a_truth_table_says_its_accuracy_is_on_the_training_rows(tmp_path):
     assert "test" not in fig.axes[1].get_ylabel()
     boundary = pd.read_csv(folder / BOUNDARY_CSV, dtype={"run_id": str})
     data = pd.read_csv(folder / DATA_CSV)
-    title = networks.boundaries_figure(result.runs, boundary, data).axes[0].get_title()
+    figure = networks.boundaries_figure(result.runs, boundary, data)
+    title = figure.axes[0].get_title()
     assert "accuracy on the 4 training rows" in title and "test" not in title
+    legend = [text.get_text() for text in figure.legends[0].get_texts()]
+    assert "the 4 rows (trained and tested on)" in legend and "test points" not in legend
+    assert len(figure.axes[0].collections) - _contour_sets(figure.axes[0]) == 1  # one scatter
     table = result.summary()
     assert "acc (4 training rows)" in table.columns
     assert not any("test" in column for column in table.columns)
@@ -136,3 +144,18 @@ def test_the_printed_picks_show_every_setting_that_varies(tmp_path):
     html = optbench.report(tmp_path / "s").read_text()
     best = html[html.index("<h3>best.csv</h3>") :]
     assert "<th>beta1</th>" in best[: best.index("</table>")]
+
+
+@pytest.mark.parametrize(
+    ("problems", "expected"),
+    [
+        (["and", "xor", "or:"], True),
+        (["and", "moons"], False),
+        (["gone_from_the_catalog"], False),  # an edited runs.csv: no claim about its rows
+        ([], False),
+    ],
+)
+def test_which_runs_are_truth_tables(problems, expected):
+    from optbench.problems import all_truth_tables
+
+    assert all_truth_tables(problems) is expected

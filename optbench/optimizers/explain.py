@@ -55,6 +55,8 @@ class Explanation:
         for convention, lines in rules.lines.items():
             out.append(f"  {titles[convention]}")
             out += [f"  {MARK if line.differs else ' '} {line.text}" for line in lines]
+        if rules.differences:
+            out += ["how they differ:", rules.differences]
         return out
 
     def _defaults_text(self) -> list[str]:

@@ -16,10 +16,11 @@ from __future__ import annotations
 import difflib
 import re
 import sys
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
-from optbench.errors import OptbenchError, unknown_name
+from optbench.errors import OptbenchError
 
 DOC_NAME = "optimizers.md"
 CONVENTIONS = ("torch", "keras")
@@ -27,6 +28,9 @@ CONVENTIONS = ("torch", "keras")
 _INDEX_ROW = re.compile(r"^\| `([A-Za-z0-9_-]+)` \|.*\[([^\]]+)\]\(#[\w-]+\) \|\s*$", re.M)
 _HEADING = re.compile(r"^## (.+?)\s*$", re.M)
 _BLOCK = re.compile(r"^```(torch|keras)[ \t]*\n(.*?)^```[ \t]*$", re.M | re.S)
+_DIFFER = re.compile(r"^\*\*How they differ[.:]?\*\*[.:]?[ \t]*(.*?)(?=^\||^Paper|\Z)", re.M | re.S)
+_LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
+_EMPHASIS = re.compile(r"\*\*|`|(?<![\w*])\*(?=\S)|(?<=\S)\*(?![\w*])")
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,8 @@ class Rules:
     optimizer: str
     section: str
     lines: dict[str, tuple[RuleLine, ...]]
+    differences: str = ""
+    """The section's "How they differ" text, as plain text (empty where it has none)."""
 
     @property
     def identical(self) -> bool:
@@ -86,6 +92,34 @@ def _marked(torch: list[str], keras: list[str]) -> dict[str, tuple[RuleLine, ...
     }
 
 
+def _plain(markdown: str, width: int = 96) -> str:
+    """Markdown prose as wrapped plain text: emphasis, code marks and link targets dropped,
+    bullets kept."""
+    items: list[list[str]] = []
+    for line in markdown.strip().splitlines():
+        bullet = line.startswith("* ")
+        if not line.strip():
+            items.append([])
+        elif bullet or not items:
+            items.append([line])
+        else:
+            items[-1].append(line)
+    out = []
+    for item in filter(None, items):
+        text = _EMPHASIS.sub("", _LINK.sub(r"\1", " ".join(part.strip() for part in item)))
+        bullet = text.startswith("- ") or item[0].startswith("* ")
+        text = text.removeprefix("- ").removeprefix("* ") if bullet else text
+        out.append(
+            textwrap.fill(
+                text,
+                width,
+                initial_indent="  - " if bullet else "  ",
+                subsequent_indent="    " if bullet else "  ",
+            )
+        )
+    return "\n".join(out)
+
+
 def parse_rules(text: str) -> dict[str, Rules]:
     """Every optimizer the page's index table lists, with the two blocks of its section.
 
@@ -111,7 +145,13 @@ def parse_rules(text: str) -> dict[str, Rules]:
                 f"docs/{DOC_NAME}: section '{title}' needs one torch and one keras block "
                 f"for '{name}', found {counts}"
             )
-        found[name] = Rules(name, title, _marked(blocks["torch"][0], blocks["keras"][0]))
+        differ = _DIFFER.search(sections[title])
+        found[name] = Rules(
+            name,
+            title,
+            _marked(blocks["torch"][0], blocks["keras"][0]),
+            _plain(differ.group(1)) if differ else "",
+        )
     return found
 
 
@@ -123,11 +163,3 @@ def all_rules() -> dict[str, Rules]:
 def rules_for(name: str) -> Rules | None:
     """``name``'s rules, or None for an optimizer the page does not document (a user's own)."""
     return all_rules().get(name)
-
-
-def require_documented(name: str) -> Rules:
-    """``name``'s rules, or a one-line error suggesting the closest documented optimizer."""
-    rules = all_rules()
-    if name not in rules:
-        raise unknown_name(f"optimizer in docs/{DOC_NAME}", name, rules)
-    return rules[name]

@@ -54,11 +54,10 @@ TRUTH_TABLE_ACCURACY = "accuracy on the 4 training rows"
 
 
 def accuracy_name(runs: pd.DataFrame) -> str:
-    """ "test accuracy", or what it is for truth tables, whose test set is the training set."""
-    from optbench.problems import get_problem
+    """What the test accuracy is called: on a truth table it is measured on the training rows."""
+    from optbench.problems import all_truth_tables
 
-    tables = {get_problem(str(p)).is_truth_table for p in runs["problem"].unique()}
-    return TRUTH_TABLE_ACCURACY if tables == {True} else "test accuracy"
+    return TRUTH_TABLE_ACCURACY if all_truth_tables(runs["problem"]) else "test accuracy"
 
 
 def integer_epochs(ax: Axes) -> None:
@@ -150,6 +149,8 @@ def boundaries_figure(runs: pd.DataFrame, boundary: pd.DataFrame, data: pd.DataF
     palette = CLASS_COLORS[:classes]
     cmap = matplotlib.colors.ListedColormap(palette)
     accuracy = accuracy_name(runs)
+    # a truth table is tested on its training rows: one set of points, not two on top
+    splits = [("train", "o", 14), ("test", "^", 22)][: 1 if accuracy == TRUTH_TABLE_ACCURACY else 2]
     for ax, run_id in zip(axes, shown, strict=True):
         run = runs[runs["run_id"] == run_id].iloc[0]
         grid = boundary[boundary["run_id"] == run_id]
@@ -175,7 +176,7 @@ def boundaries_figure(runs: pd.DataFrame, boundary: pd.DataFrame, data: pd.DataF
             for k in np.unique(pivot.to_numpy()):
                 inside = (pivot.to_numpy() == k).astype(float)
                 ax.contour(x1, x2, inside, levels=[0.5], colors="black", linewidths=1.2)
-        for split, marker, size in (("train", "o", 14), ("test", "^", 22)):
+        for split, marker, size in splits:
             pts = data[data["split"] == split]
             ax.scatter(
                 pts["x1"],
@@ -202,11 +203,12 @@ def boundaries_figure(runs: pd.DataFrame, boundary: pd.DataFrame, data: pd.DataF
         )
         for k, c in enumerate(palette)
     ]
+    points = {"train": "the 4 rows (trained and tested on)"} if len(splits) == 1 else {}
     handles += [
         matplotlib.lines.Line2D(
-            [], [], marker=m, ls="", mfc="white", mec="black", label=f"{s} points"
+            [], [], marker=m, ls="", mfc="white", mec="black", label=points.get(s, f"{s} points")
         )
-        for s, m in (("train", "o"), ("test", "^"))
+        for s, m, _ in splits
     ]
     fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), frameon=False)
     fig.suptitle(_title(runs) + ": decision regions", fontsize=12)

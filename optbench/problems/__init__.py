@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from optbench.errors import OptbenchError, unknown_name
 from optbench.problems import objectives
@@ -184,11 +184,19 @@ def unregister_problem(name: str) -> None:
         PROBLEMS.pop(name, None)
 
 
+def all_truth_tables(problems: Iterable[object]) -> bool:
+    """Whether every one of ``problems`` (names, as in runs.csv) is a four-row truth table,
+    whose test set is its training set. A name no longer known (an edited runs.csv) is not."""
+    names = {str(p).split(":")[0] for p in problems}
+    return bool(names) and all(getattr(PROBLEMS.get(n), "is_truth_table", False) for n in names)
+
+
 __all__ = [
     "PROBLEMS",
     "NetworkSpec",
     "ObjectiveSpec",
     "SurfaceSpec",
+    "all_truth_tables",
     "get_problem",
     "register_problem",
     "unregister_problem",

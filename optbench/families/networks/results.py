@@ -283,6 +283,7 @@ def _landscape(config: RunConfig, out: EngineOutput, r: int, data):
 
 def network_summary(runs: pd.DataFrame) -> pd.DataFrame:
     """The terminal table for network runs: accuracy first, then losses and speed."""
+    from optbench.problems import all_truth_tables
     from optbench.problems.networks import accuracy_column
 
     columns = {
@@ -295,7 +296,7 @@ def network_summary(runs: pd.DataFrame) -> pd.DataFrame:
         accuracy_column(0.9): "epochs to 0.9",
         "diverged": "diverged",
     }
-    if _all_truth_tables(runs):  # tested on the four rows it trained on: one accuracy, one loss
+    if all_truth_tables(runs["problem"]):  # tested on its training rows: one accuracy, one loss
         columns["test_accuracy"] = "acc (4 training rows)"
         del columns["train_accuracy"], columns["test_loss"]
     columns = {k: v for k, v in columns.items() if k in runs}  # an old or edited runs.csv
@@ -303,12 +304,6 @@ def network_summary(runs: pd.DataFrame) -> pd.DataFrame:
     if runs["seed"].nunique() > 1:
         table.insert(2, "seed", runs["seed"])
     return table
-
-
-def _all_truth_tables(runs: pd.DataFrame) -> bool:
-    from optbench.problems import get_problem
-
-    return all(get_problem(str(p)).is_truth_table for p in runs["problem"].unique())
 
 
 PATH_MEMORY_LIMIT = 512 * 2**20  # bytes of θ snapshots kept for the weight-space figure
