@@ -301,3 +301,25 @@ def test_network_bad_input_is_one_line_and_exit_2(args, message, tmp_path, monke
     result = CliRunner().invoke(cli, ["explore", *args])
     assert result.exit_code == 2, result.output
     assert message in result.output and result.output.strip().count("\n") == 0
+
+
+def test_grids_given_in_any_order_slide_in_ascending_order(tmp_path):
+    """A slider runs from small to large whatever order the values were given in, and each
+    position holds the paths of its own value."""
+    page = optbench.explore(
+        out=tmp_path / "d.html", optimizers="momentum", lr="0.3,0.01", hp={"momentum": "0.9,0"},
+        steps=5, starts="1x1",
+    )  # fmt: skip
+    meta, decoded = decode_page(page.read_text())
+    spec = meta["optimizers"][0]
+    assert spec["lr"] == [0.01, 0.3] and spec["second"]["values"] == [0.0, 0.9]
+    counts = decoded["counts"]
+    offsets = np.concatenate([[0], np.cumsum(counts)])
+    for p, (lr, momentum) in enumerate([(0.01, 0.0), (0.01, 0.9), (0.3, 0.0), (0.3, 0.9)]):
+        for s, start in enumerate(meta["starts"]):
+            path = p * len(meta["starts"]) + s
+            run = optbench.run(["momentum"], "bowl", lr=lr, hp={"momentum": momentum},
+                               start=tuple(start), steps=5, save=False, plots=False)  # fmt: skip
+            x = run.history.sort_values("step")["x"].to_numpy()
+            a, b = offsets[path], offsets[path + 1]
+            assert np.abs(decoded["x"][a:b] - x).max() <= meta["quantum"] / 2 + 1e-12
