@@ -16,7 +16,7 @@ from click.testing import CliRunner
 import optbench
 from optbench.cli import cli
 from optbench.errors import OptbenchError
-from optbench.explorer import build, grid
+from optbench.explorer import build, grid, networks
 from optbench.explorer.encode import (
     LOSS_QUANTUM,
     dequantise_loss,
@@ -41,30 +41,37 @@ def unvarint(data: bytes) -> list[int]:
     return out
 
 
-def decode_page(text: str) -> tuple[dict, dict[str, np.ndarray]]:
+def read_page(text: str) -> tuple[dict, dict[str, np.ndarray | bytes]]:
+    """The page's settings and its packed streams (integers, or bytes for regions)."""
     meta = json.loads(re.search(r"const META = (.*?);\n", text).group(1))
     payload = json.loads(re.search(r"const PAYLOAD = (.*?);\n", text).group(1))
     raw = gzip.decompress(base64.b64decode(payload))
     streams, at = {}, 0
     for name, length in meta["streams"]:
-        streams[name] = np.array(unvarint(raw[at : at + length]), dtype=np.int64)
+        chunk = raw[at : at + length]
+        streams[name] = chunk if name == "regions" else np.array(unvarint(chunk), dtype=np.int64)
         at += length
     assert at == len(raw)
+    return meta, streams
+
+
+def undelta(values: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    out = values.copy()
+    for a, n in zip(np.cumsum(counts) - counts, counts, strict=True):
+        out[a : a + n] = np.cumsum(values[a : a + n])
+    return out
+
+
+def decode_page(text: str) -> tuple[dict, dict[str, np.ndarray]]:
+    """A surface page's paths as the page decodes them."""
+    meta, streams = read_page(text)
     counts = streams["counts"]
-    starts = np.cumsum(counts) - counts
-
-    def undelta(values):
-        out = values.copy()
-        for a, n in zip(starts, counts, strict=True):
-            out[a : a + n] = np.cumsum(values[a : a + n])
-        return out
-
     return meta, {
         "counts": counts,
         "diverged": streams["diverged"] - 1,
-        "x": undelta(streams["x"]) * meta["quantum"],
-        "y": undelta(streams["y"]) * meta["quantum"],
-        "loss": dequantise_loss(undelta(streams["loss"])),
+        "x": undelta(streams["x"], counts) * meta["quantum"],
+        "y": undelta(streams["y"], counts) * meta["quantum"],
+        "loss": dequantise_loss(undelta(streams["loss"], counts)),
     }
 
 
@@ -183,7 +190,6 @@ def test_budget_refuses_before_computing_and_names_what_fits(tmp_path, monkeypat
         (["--starts", "100x100"], "1 to 40"),
         (["-o", "adamm"], "did you mean 'adam'"),
         (["--problem", "bowll"], "did you mean 'bowl'"),
-        (["--problem", "spirals"], "2-D surface"),
         (["-o", "adam", "--hp", "beta1=0.5,0.9", "--hp", "beta2=0.9,0.99"], "one slider"),
         (["-o", "momentum,adam", "--hp", "momentum=0,0.9", "--hp", "beta1=0,0.5,0.9"], "as many"),
         (["--max-mb", "0"], "max_mb"),
@@ -233,3 +239,87 @@ def test_folders_that_cannot_make_a_page_are_one_line_errors(tmp_path):
     optbench.run(["sgd"], "bowl", steps=5, record_every=1, seed=[0, 1], noise=0.1, out=seeds)
     with pytest.raises(OptbenchError, match="differ in seed"):
         optbench.explore(seeds)
+
+
+# --- networks ------------------------------------------------------------------------------
+
+NET = {"problem": "spirals:n=200", "optimizers": "sgd,adam", "lr": "0.01,30", "epochs": 6,
+       "bound": 20}  # fmt: skip
+
+
+def test_network_curves_are_runs_of_the_engine_and_regions_mark_divergence(tmp_path):
+    from optbench.explorer.encode import ACCURACY_QUANTUM
+    from optbench.explorer.networks import NO_MODEL, checkpoints
+
+    page = optbench.explore(out=tmp_path / "net.html", **NET)
+    meta, streams = read_page(page.read_text())
+    assert meta["family"] == "network" and meta["checkpoints"] == checkpoints(6) == [0, 1, 2, 3, 6]
+    counts = streams["counts"]
+    offsets = np.concatenate([[0], np.cumsum(counts)])
+    G = meta["regionSize"]
+    regions = np.frombuffer(streams["regions"], dtype=np.uint8).reshape(4, 5, G, G)
+    for p, (name, lr) in enumerate((n, lr) for n in ("sgd", "adam") for lr in (0.01, 30.0)):
+        run = optbench.run(
+            [name], "spirals:n=200", lr=lr, epochs=6, bound=20, save=False, plots=False
+        )
+        history = run.history.sort_values("epoch")
+        loss = history["train_loss"].to_numpy()
+        finite = np.isfinite(loss) & np.isfinite(history["test_accuracy"].to_numpy())
+        n = int(finite.sum()) if finite.all() else int(np.argmin(finite))
+        assert counts[p] == n
+        a, b = offsets[p], offsets[p + 1]
+        decoded = dequantise_loss(np.cumsum(streams["train_loss"][a:b]))
+        assert np.all(np.abs(decoded - loss[:n]) <= 1.2e-4 * np.abs(loss[:n]))
+        accuracy = np.cumsum(streams["accuracy"][a:b]) * ACCURACY_QUANTUM
+        assert np.abs(accuracy - history["test_accuracy"].to_numpy()[:n]).max() <= 5.1e-5
+        diverged = bool(run.runs["diverged"].iloc[0])
+        assert (streams["diverged"][p] > 0) == diverged
+        assert (regions[p, -1] == NO_MODEL).all() == diverged  # no model to draw after it
+        assert (regions[p, 0] != NO_MODEL).all()  # epoch 0: the initial network
+    assert (streams["diverged"] > 0).any()  # lr 30 passes |θ| = 20: shown, never a crash
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--problem", "spirals", "--starts", "3x3"], "networks train for --epochs"),
+        (["--problem", "spirals", "--steps", "10"], "networks train for --epochs"),
+        (["--epochs", "10"], "--epochs is for network problems"),
+        (["--problem", "spirals", "--epochs", "0"], "epochs"),
+        (
+            ["--problem", "digits", "-o", "sgd,adam", "--lr", "1e-3..1:40", "--epochs", "20000"],
+            "would fit: --epochs",
+        ),
+    ],
+)
+def test_network_bad_input_is_one_line_and_exit_2(args, message, tmp_path, monkeypatch):
+    def never(plan):
+        raise AssertionError("computed a grid it should have refused")
+
+    monkeypatch.setattr(networks, "compute_network", never)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["explore", *args])
+    assert result.exit_code == 2, result.output
+    assert message in result.output and result.output.strip().count("\n") == 0
+
+
+def test_grids_given_in_any_order_slide_in_ascending_order(tmp_path):
+    """A slider runs from small to large whatever order the values were given in, and each
+    position holds the paths of its own value."""
+    page = optbench.explore(
+        out=tmp_path / "d.html", optimizers="momentum", lr="0.3,0.01", hp={"momentum": "0.9,0"},
+        steps=5, starts="1x1",
+    )  # fmt: skip
+    meta, decoded = decode_page(page.read_text())
+    spec = meta["optimizers"][0]
+    assert spec["lr"] == [0.01, 0.3] and spec["second"]["values"] == [0.0, 0.9]
+    counts = decoded["counts"]
+    offsets = np.concatenate([[0], np.cumsum(counts)])
+    for p, (lr, momentum) in enumerate([(0.01, 0.0), (0.01, 0.9), (0.3, 0.0), (0.3, 0.9)]):
+        for s, start in enumerate(meta["starts"]):
+            path = p * len(meta["starts"]) + s
+            run = optbench.run(["momentum"], "bowl", lr=lr, hp={"momentum": momentum},
+                               start=tuple(start), steps=5, save=False, plots=False)  # fmt: skip
+            x = run.history.sort_values("step")["x"].to_numpy()
+            a, b = offsets[path], offsets[path + 1]
+            assert np.abs(decoded["x"][a:b] - x).max() <= meta["quantum"] / 2 + 1e-12

@@ -29,6 +29,9 @@ SETTINGS = {
     "starts": "3x3",
 }
 READY = "return document.body.dataset.ready === '1'"
+REGION_IMAGES = (
+    "return [...document.querySelectorAll('#regions image')].map(i => i.getAttribute('href'))"
+)
 LOSS_RELATIVE = 10 ** (LOSS_QUANTUM / 2) - 1  # the page's stated loss precision
 
 
@@ -189,3 +192,34 @@ def test_default_page_load_time_and_screenshots(tmp_path, capsys):
         ready = ", ".join(f"{r:.0f}" for r, _ in timings)
         print(f"\ndefault page {size / 1e6:.2f} MB; ready after {ready} ms (3 loads)")
         print(f"screenshots: {wide} {phone}")
+
+
+def test_network_page_regions_follow_the_epoch_slider(tmp_path):
+    """The epoch slider picks the last checkpoint reached; each panel's title states its
+    epoch and the test accuracy there, which is run's history.csv value."""
+    page = optbench.explore(
+        out=tmp_path / "net.html", problem="spirals:n=200", optimizers=["sgd", "adam"],
+        lr="0.03,0.3", epochs=6,
+    )  # fmt: skip
+    with chromium() as browser:
+        browser.open(page.as_uri())
+        browser.wait_for(READY)
+        assert browser.script("return META.checkpoints") == [0, 1, 2, 3, 6]
+        step = browser.find("#step")
+        browser.keys(step, KEYS["home"] + KEYS["right"] * 5)  # epoch 5: the regions of epoch 3
+        titles = browser.script(
+            "return [...document.querySelectorAll('#regions .panel h2')].map(h => h.textContent)"
+        )
+        hrefs = browser.script(REGION_IMAGES)
+        assert all(h.startswith("data:image/png") for h in hrefs)
+        lr = browser.script("return META.optimizers[0].lr[state.lr]")
+        for name, title in zip(["sgd", "adam"], titles, strict=True):
+            assert title.startswith(f"{name} · regions at epoch 3")
+            history = optbench.run([name], "spirals:n=200", lr=lr, epochs=6, save=False,
+                                   plots=False).history  # fmt: skip
+            accuracy = history.loc[history["epoch"] == 3, "test_accuracy"].iloc[0]
+            assert f"test accuracy {float(f'{accuracy:.3g}'):g}" in title
+        browser.keys(step, KEYS["end"])
+        later = browser.script(REGION_IMAGES)
+        assert later != hrefs  # epoch 6 has regions of its own
+        assert browser.script("return performance.getEntriesByType('resource').length") == 0

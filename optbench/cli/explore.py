@@ -68,7 +68,7 @@ def explore(folder, problem, optimizers, lr, hp, steps, starts, epochs, preset, 
     \b
     optbench explore
     optbench explore --problem rosenbrock -o sgd,momentum,adam --lr 1e-4..1:25 \\
-        --hp momentum=0,0.5,0.9,0.99 --starts 9x9 --steps 300 --out rosen.html
+        --hp momentum=0,0.5,0.9,0.99 --starts 4x4 --steps 100 --out rosen.html
     optbench explore --problem spirals -o sgd,adam --lr 1e-3..1:13
     optbench explore results/<run>
     """

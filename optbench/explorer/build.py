@@ -30,9 +30,12 @@ def estimate_bytes(plan: ExplorePlan | NetworkPlan) -> int:
 
 def _path_bytes(plan: ExplorePlan | NetworkPlan) -> float:
     if isinstance(plan, NetworkPlan):
-        regions = CHECKPOINTS * BOUNDARY_SIZE**2 * BYTES_PER_REGION_CELL
-        return (plan.epochs + 1) * BYTES_PER_POINT + regions
+        return (plan.epochs + 1) * BYTES_PER_POINT + _region_bytes(plan)
     return (plan.steps + 1) * BYTES_PER_POINT
+
+
+def _region_bytes(plan: NetworkPlan) -> float:
+    return CHECKPOINTS * BOUNDARY_SIZE**2 * BYTES_PER_REGION_CELL if plan.two_d else 0.0
 
 
 def check_budget(plan: ExplorePlan | NetworkPlan, max_mb: float) -> None:
@@ -46,8 +49,7 @@ def check_budget(plan: ExplorePlan | NetworkPlan, max_mb: float) -> None:
     n_lr = len(plan.sweep.axes[0][1][0][1])
     fits = []
     if isinstance(plan, NetworkPlan):
-        regions = CHECKPOINTS * BOUNDARY_SIZE**2 * BYTES_PER_REGION_CELL
-        epochs = int((room / plan.n_paths - regions) / BYTES_PER_POINT) - 1
+        epochs = int((room / plan.n_paths - _region_bytes(plan)) / BYTES_PER_POINT) - 1
         if epochs >= 1:
             fits.append(f"--epochs {epochs}")
         length = f"{plan.epochs + 1} epochs"

@@ -177,14 +177,14 @@ def sliders(sweep: SweepConfig) -> tuple[dict[str, list[float]], dict]:
     lrs: dict[str, list[float]] = {}
     second: dict[str, tuple[str, list[float]] | None] = {}
     for name, axes in sweep.axes:
-        varying = {h: list(v) for h, v in axes if len(v) > 1 and h != "lr"}
+        varying = {h: sorted(v) for h, v in axes if len(v) > 1 and h != "lr"}  # as sliders
         if len(varying) > 1:
             raise OptbenchError(
                 f"{name}: explore has one slider besides lr, but {', '.join(varying)} all vary "
                 "(give one of them several values)"
             )
         given = dict(axes)
-        lrs[name] = list(given.get("lr") or [sweep.points()[(name, sweep.presets[0])][0]["lr"]])
+        lrs[name] = sorted(given.get("lr") or [sweep.points()[(name, sweep.presets[0])][0]["lr"]])
         second[name] = next(iter(varying.items()), None)
     lengths = {len(v) for v in lrs.values()}
     if len(lengths) > 1:

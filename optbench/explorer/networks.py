@@ -64,6 +64,8 @@ class NetworkPaths:
 class NetworkPlan:
     sweep: SweepConfig
     epochs: int
+    two_d: bool
+    """Whether the data is 2-D, so the page holds decision regions."""
 
     @property
     def n_paths(self) -> int:
@@ -106,7 +108,8 @@ def plan_network(
         raise OptbenchError("explore takes one preset and one number of epochs")
     sliders(sweep)
     options = sweep.network_options(sweep.problems[0])[0]
-    return NetworkPlan(sweep=sweep, epochs=int(options.epochs))
+    spec = get_problem(sweep.problems[0])
+    return NetworkPlan(sweep=sweep, epochs=int(options.epochs), two_d=bool(spec.two_d))
 
 
 def compute_network(plan: NetworkPlan) -> NetworkPaths:
