@@ -269,6 +269,9 @@ def _add_schedule_columns(
     ``family``, which stays last), and to history.csv the ``scheduled_lr`` each recorded
     step's update used (a network records the lr of its epoch's last update)."""
     import numpy as np
+    import pandas as pd
+
+    from optbench.schedules.specs import UPDATE_COUNTS
 
     at = runs.columns.get_loc("family")  # stays last: readers find it there
     runs.insert(at, "schedule", [c.schedule for c in configs])
@@ -276,6 +279,8 @@ def _add_schedule_columns(
     for k, name in enumerate(names, start=1):
         values = [dict(c.schedule_params).get(name) for c in configs]
         shown = [",".join(map(str, v)) if isinstance(v, tuple) else v for v in values]
+        if name in UPDATE_COUNTS:  # a number of updates reads as one: 1125, not 1.12e+03
+            shown = pd.array([None if v is None else int(v) for v in shown], dtype="Int64")
         runs.insert(at + k, f"schedule_{name}", shown)  # milestones as "500,800"
     lr = np.empty(len(history))
     steps = history["step"].to_numpy(dtype=np.int64)
