@@ -1,7 +1,8 @@
 """The schedules' jitted kernels: the lr (and OneCycle's momentum) of update t from a run's row.
 
 Every schedule is one branch of ``scheduled_lr``, dispatched by the index in the row, so an
-engine calls ``apply_schedule(row, hp, t)`` once per update and stays one compiled function
+engine calls ``apply_schedule(row, hp, t)`` once per update (unless ``schedule_changes_lr``
+said, once per run, that it is constant) and stays one compiled function
 whatever the schedule: a second schedule is a second row, never a second signature. The
 constant schedule returns before touching ``hp``: its runs are bit-identical to runs made
 before schedules existed. Formulas and where torch and Keras differ: ``specs.py`` and
@@ -150,6 +151,13 @@ def scheduled_momentum(row, t):
     if phase == 0:
         return _anneal(row[MAX_MOMENTUM], row[BASE_MOMENTUM], pct)
     return _anneal(row[BASE_MOMENTUM], row[MAX_MOMENTUM], pct)
+
+
+@jit
+def schedule_changes_lr(row):
+    """Whether ``row``'s schedule changes the lr: the engines ask once per run and skip
+    ``apply_schedule`` altogether under a constant one (its hp is never touched)."""
+    return row[KIND] != CONSTANT
 
 
 @jit
