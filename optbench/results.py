@@ -265,19 +265,23 @@ def frames(configs: Sequence[RunConfig], out: EngineOutput) -> tuple[pd.DataFram
 def _add_schedule_columns(
     configs: Sequence[RunConfig], out: EngineOutput, runs: pd.DataFrame, history: pd.DataFrame
 ) -> None:
-    """``schedule`` and a ``schedule_<parameter>`` column per parameter to runs.csv (after
-    ``family``: columns are only added), and to history.csv the ``scheduled_lr`` each recorded
+    """``schedule`` and a ``schedule_<parameter>`` column per parameter to runs.csv (before
+    ``family``, which stays last), and to history.csv the ``scheduled_lr`` each recorded
     step's update used (a network records the lr of its epoch's last update)."""
     import numpy as np
+    import pandas as pd
 
-    runs["schedule"] = [c.schedule for c in configs]
+    from optbench.schedules.specs import UPDATE_COUNTS
+
+    at = runs.columns.get_loc("family")  # stays last: readers find it there
+    runs.insert(at, "schedule", [c.schedule for c in configs])
     names = list(dict.fromkeys(name for c in configs for name, _ in c.schedule_params))
-    for name in names:
+    for k, name in enumerate(names, start=1):
         values = [dict(c.schedule_params).get(name) for c in configs]
-        runs[f"schedule_{name}"] = [
-            ",".join(map(str, v)) if isinstance(v, tuple) else v  # milestones
-            for v in values
-        ]
+        shown = [",".join(map(str, v)) if isinstance(v, tuple) else v for v in values]
+        if name in UPDATE_COUNTS:  # a number of updates reads as one: 1125, not 1.12e+03
+            shown = pd.array([None if v is None else int(v) for v in shown], dtype="Int64")
+        runs.insert(at + k, f"schedule_{name}", shown)  # milestones as "500,800"
     lr = np.empty(len(history))
     steps = history["step"].to_numpy(dtype=np.int64)
     begin = 0

@@ -44,6 +44,9 @@ def _whole(value: Value) -> bool:
     return isinstance(value, float) and value.is_integer() and 1 <= value <= 1e15
 
 
+UPDATE_COUNTS = ("step_size", "decay_steps", "warmup", "period")
+"""Parameters that count updates (whole numbers)."""
+
 CHECKS: dict[str, tuple[Callable[[Value], bool], str]] = {
     "step_size": (_whole, "must be a whole number of updates >= 1"),
     "decay_steps": (_whole, "must be a whole number of updates >= 1"),

@@ -43,7 +43,12 @@ from optbench.families.networks.kernels import (
 )
 from optbench.families.output import EngineOutput
 from optbench.rng import below, seed_state
-from optbench.schedules.kernels import apply_schedule, constant_rows, schedule_matrix
+from optbench.schedules.kernels import (
+    apply_schedule,
+    constant_rows,
+    schedule_changes_lr,
+    schedule_matrix,
+)
 
 INIT_STREAM = 2
 BATCH_STREAM = 3
@@ -243,6 +248,7 @@ def _train_one(
     grad = np.zeros(n_params)
     state = np.zeros(state_size)
     h = hp.copy()
+    scheduled = schedule_changes_lr(schedule)  # once per run: a constant lr costs nothing
     order = np.arange(n)
     xb_buf = np.empty(rows_per_batch * sizes[0])
     yb_buf = np.empty(rows_per_batch * n_out)
@@ -275,7 +281,8 @@ def _train_one(
                 diverged_at = t
                 break
             t += 1
-            apply_schedule(schedule, h, t)
+            if scheduled:
+                apply_schedule(schedule, h, t)
             update(theta, grad, state, h, t)
             for k in range(n_params):
                 if not abs(theta[k]) <= bound:  # also catches NaN

@@ -29,7 +29,12 @@ from optbench.columns import GAP_TARGETS, LOG_GAP_FLOOR
 from optbench.families.output import EngineOutput
 from optbench.families.surfaces import FAMILY, record_rows
 from optbench.rng import normal, seed_state
-from optbench.schedules.kernels import apply_schedule, constant_rows, schedule_matrix
+from optbench.schedules.kernels import (
+    apply_schedule,
+    constant_rows,
+    schedule_changes_lr,
+    schedule_matrix,
+)
 
 # Columns of the kernel's per-run metrics array, then one column per target; outside this
 # module they are known by name (METRICS), as EngineOutput.metrics keys.
@@ -108,6 +113,8 @@ def surface_batch(update, value_and_grad, params, theta, hp, schedules, state, s
         rng = generators[r : r + 1]
         rng[0] = seed_state(seeds[r], NOISE_STREAM)
         h = hp[r]
+        schedule = schedules[r]
+        scheduled = schedule_changes_lr(schedule)  # once per run: a constant lr costs nothing
         memory = state[r]
         sigma = noise[r]
         n_steps = steps[r]
@@ -157,7 +164,8 @@ def surface_batch(update, value_and_grad, params, theta, hp, schedules, state, s
             if sigma > 0.0:
                 for i in range(n):
                     grad[i] += sigma * noise_scale[i] * normal(rng)
-            apply_schedule(schedules[r], h, t)
+            if scheduled:
+                apply_schedule(schedule, h, t)
             update(x, grad, memory, h, t)
             loss = value_and_grad(x, grad, params)
 
