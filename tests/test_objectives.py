@@ -138,8 +138,10 @@ def test_start_takes_d_values_or_one():
     assert tuple(result.history.iloc[0][["x", "y"]]) == (1.0, 2.0)
     with pytest.raises(OptbenchError, match="start has 3 values; 'rastrigin:d=5' has 5"):
         optbench.run("sgd", "rastrigin:d=5", start="1,2,3", steps=1, save=False)
-    with pytest.raises(OptbenchError, match="start has 3 values; 'bowl' has 2"):
+    with pytest.raises(OptbenchError, match="start '1,2,3' must be two finite numbers"):
         optbench.run("sgd", "bowl", start="1,2,3", steps=1, save=False)
+    with pytest.raises(OptbenchError, match="start '1' must be two finite numbers"):
+        optbench.run("sgd", "rosenbrock:d=2", start="1", steps=1, save=False)
 
 
 @pytest.mark.parametrize(

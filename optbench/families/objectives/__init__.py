@@ -28,6 +28,17 @@ class ObjectiveFamily(SurfaceFamily):
     can_animate = False
     heading = "N-dimensional problems (name:d=N sets d where any d goes; yours too)"
 
+    def engine(self):
+        """The surface engine, and the N-D built-ins' kernels compiled (or loaded) with it, so
+        ``optbench warmup`` leaves nothing of this family to compile."""
+        import importlib
+
+        from optbench.problems.objectives import KERNELS
+
+        engine = super().engine()
+        importlib.import_module(KERNELS)
+        return engine
+
     def problems(self):
         from optbench.problems.objectives import discover
 
