@@ -40,16 +40,17 @@ class ObjectiveFamily(SurfaceFamily):
         return engine
 
     def problems(self):
+        """The N-D problems but the N-D forms of 2-D surfaces (``rosenbrock:d=N``), which the
+        surface family lists beside their 2-D selves: each name is listed once."""
         from optbench.problems.objectives import discover
+        from optbench.problems.surfaces import SURFACES
 
         discover()
-        return super().problems()
+        return {k: v for k, v in super().problems().items() if k not in SURFACES}
 
     def describe(self, name: str, spec: Any, width: int) -> list[str]:
         if spec.dims is not None:
             dims = f"d = {spec.dims}"
-        elif spec.d_in_label:  # the name alone is the 2-D surface
-            dims = f"d ≥ {spec.min_dim}, given as {name}:d=N (at d=10:)"
         else:
             dims = f"d ≥ {spec.min_dim} (default {spec.default_dim})"
         fstar = "unknown" if spec.fstar is None else f"{spec.fstar:.6g}"
