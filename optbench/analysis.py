@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from optbench.columns import LOG_GAP_FLOOR, target_column
+from optbench.student_t import t_quantile
 
 if TYPE_CHECKING:
     from optbench.config import SweepConfig
@@ -97,13 +98,11 @@ def pick_points(runs: pd.DataFrame, sweep: SweepConfig) -> dict[tuple, dict[str,
 
 def _mean_ci(values: np.ndarray) -> tuple[float, float, float]:
     """Mean and 95% t-interval; undefined (nan) for one value or any infinite (diverged) one."""
-    from scipy import stats
-
     values = np.asarray(values, dtype=float)
     mean = float(np.mean(values))
     if len(values) < 2 or not np.isfinite(values).all():
         return mean, math.nan, math.nan
-    half = stats.t.ppf(0.975, len(values) - 1) * np.std(values, ddof=1) / math.sqrt(len(values))
+    half = t_quantile(0.975, len(values) - 1) * np.std(values, ddof=1) / math.sqrt(len(values))
     return mean, mean - half, mean + half
 
 

@@ -238,7 +238,7 @@ def sweep(
         check_folder(folder, plan, resume)
         engine = make_executor(executor, execution.get("scheduler"), workers, data_dir)
         try:
-            config_record = {"kind": "sweep", "sha256": plan.sha256, "sweep": plan.to_dict()}
+            config_record = {"kind": "sweep", "sha256": plan.sha256, "sweep": plan.to_record()}
             if not resume:
                 initial = manifest(config_record, started, "sweep", seeds)
                 write_manifest(folder, {**initial, "finished_utc": None})

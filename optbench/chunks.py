@@ -1,9 +1,10 @@
 """Running a sweep so that nothing is lost: chunks, atomic writes, resume.
 
 Runs execute in chunks (each chunk one ``engine.run_many`` call, of one problem family, parallel
-over its runs). Every finished chunk is written at once to ``DIR/chunks/`` — history, runs, then
-a seal with both files' sha256, each by rename — so a chunk counts as done exactly when it is
-sealed, matches its seal and holds planned runs. Ctrl-C or a kill loses at most the chunk in
+over its runs). Every finished chunk is written at once to ``DIR/chunks/`` — its runs and history
+frames in one binary file (``binary_frames``: no text round trip per chunk), then a seal with
+that file's sha256, each by rename — so a chunk counts as done exactly when it is sealed,
+matches its seal and holds planned runs. Ctrl-C or a kill loses at most the chunk in
 flight; ``resume`` reads the chunks, runs only what is missing (or damaged) and, since every run
 depends on its own config alone, ends with the same numbers as an uninterrupted sweep.
 """
@@ -23,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from optbench.binary_frames import as_csv_reads, read_frames, write_frames
 from optbench.config import RunConfig, SweepConfig
 from optbench.errors import OptbenchError
 from optbench.executors import DaskExecutor, LocalExecutor
@@ -32,12 +34,11 @@ from optbench.results import (
     MANIFEST_JSON,
     RUN_HEAD,
     RUNS_CSV,
+    atomic_path,
     atomic_write_text,
     frames,
     order_columns,
     read_manifest,
-    read_table,
-    write_csv,
 )
 
 CHUNKS = "chunks"
@@ -109,7 +110,7 @@ def _family_names(configs: Sequence[RunConfig]) -> dict[str, str]:
     return {label: get_problem(label).family for label in dict.fromkeys(c.problem for c in configs)}
 
 
-CHUNK_FILE = re.compile(r"^(grid|final)-(\d{5,})\.(runs\.csv|history\.csv|seal\.json)$")
+CHUNK_FILE = re.compile(r"^(grid|final)-(\d{5,})\.(frames\.npz|seal\.json)$")
 """The files a chunk is made of; anything else in ``chunks/`` is not ours and is left alone."""
 
 CHECKED_FIELDS = ("problem", "optimizer", "seed", "steps")
@@ -123,10 +124,10 @@ def _digest(path: Path) -> str:
 class ChunkStore:
     """The chunk files of a sweep folder: which runs are done, writing new chunks, merging.
 
-    A chunk is its history, its runs and, written last, its seal (row counts and sha256 of both
-    files). Only a sealed chunk whose files match the seal and whose rows are planned runs counts;
-    anything else (a truncated or empty file, a chunk cut off by a kill) is removed and its runs
-    are run again, so a damaged file can never leak into runs.csv.
+    A chunk is its frames file (runs and history) and, written last, its seal (row counts and
+    the file's sha256). Only a sealed chunk whose file matches the seal and whose rows are
+    planned runs counts; anything else (a truncated or empty file, a chunk cut off by a kill)
+    is removed and its runs are run again, so a damaged file can never leak into runs.csv.
     """
 
     def __init__(self, folder: Path):
@@ -148,29 +149,30 @@ class ChunkStore:
         return max((int(stem.rsplit("-", 1)[1]) for stem in self._stems()), default=-1) + 1
 
     def write(self, phase: str, configs: list[RunConfig], out: EngineOutput) -> None:
-        """Write the engine output of ``configs`` as one chunk (history, runs, then the seal)."""
+        """Write the engine output of ``configs`` as one chunk (its frames, then the seal)."""
         stem = self.folder / f"{phase}-{self._next_index():05d}"
         runs, history = frames(configs, out)
         runs.insert(runs.columns.get_loc("steps") + 1, "phase", phase)
-        paths = {"history": stem.with_suffix(".history.csv"), "runs": stem.with_suffix(".runs.csv")}
-        seal = {}
-        for name, frame in (("history", history), ("runs", runs)):
-            write_csv(frame, paths[name])
-            seal[name] = {"rows": len(frame), "sha256": _digest(paths[name])}
+        runs, history = as_csv_reads(runs), as_csv_reads(history)
+        path = stem.with_suffix(".frames.npz")
+        with atomic_path(path) as tmp:
+            write_frames(tmp, {"runs": runs, "history": history})
+        seal = {"runs": len(runs), "history": len(history), "sha256": _digest(path)}
         atomic_write_text(stem.with_suffix(".seal.json"), json.dumps(seal) + "\n")
-        self._frames[stem.name] = (read_table(paths["runs"]), read_table(paths["history"]))
+        self._frames[stem.name] = (runs, history)
 
     def _load(self, stem: str) -> tuple[pd.DataFrame, pd.DataFrame] | None:
         """The frames of chunk ``stem`` if it is sealed, matches its seal and is well formed."""
         phase = stem.split("-")[0]
-        path = {n: self.folder / f"{stem}.{n}.csv" for n in ("runs", "history")}
+        path = self.folder / f"{stem}.frames.npz"
         try:
             seal = json.loads((self.folder / f"{stem}.seal.json").read_text(encoding="utf-8"))
-            if any(seal[n]["sha256"] != _digest(path[n]) for n in path):
+            if seal["sha256"] != _digest(path):
                 return None
-            runs, history = read_table(path["runs"]), read_table(path["history"])
-            rows = seal["runs"]["rows"], seal["history"]["rows"]
-        except (OSError, ValueError, KeyError, TypeError, pd.errors.ParserError):
+            stored = read_frames(path)
+            runs, history = stored["runs"], stored["history"]
+            rows = seal["runs"], seal["history"]
+        except (OSError, ValueError, KeyError, TypeError):
             return None  # no seal, a damaged one, a file missing or unreadable
         ids = runs["run_id"] if "run_id" in runs.columns else None
         sound = (

@@ -186,6 +186,24 @@ def parse_axis(value: object, key: str, where: Where = _nowhere) -> Axis:
     return (number(value),)
 
 
+COMPACT_AXIS = 8
+"""Axes at least this long are recorded by their rule when one makes them exactly."""
+
+
+def compact_axis(values: Axis) -> list[float] | dict[str, object]:
+    """``values`` as ``{log_space = [lo, hi], num = n}`` (or ``lin_space``) when that rule
+    gives exactly these values, else as the list itself."""
+    if len(values) >= COMPACT_AXIS:
+        for kind in ("log_space", "lin_space"):
+            rule = {kind: [values[0], values[-1]], "num": len(values)}
+            try:
+                if parse_axis(rule, "axis") == tuple(values):
+                    return rule
+            except OptbenchError:
+                continue
+    return list(values)
+
+
 MAX_AXIS = 1_000_000
 """Values one axis may hold: more is a typo (``num = 1e9``), and would not fit in memory."""
 MAX_RUNS = 1_000_000
@@ -377,7 +395,10 @@ class SweepConfig:
         return sweep
 
     def points(self, where: Where = _nowhere) -> dict[tuple[str, str], list[dict[str, float]]]:
-        """Resolved hyperparameters of every grid point, per (optimizer, preset)."""
+        """Resolved hyperparameters of every grid point, per (optimizer, preset); resolved once
+        per config (a 10,000-point grid is asked for when checked and when expanded)."""
+        if "_points" in self.__dict__:
+            return self.__dict__["_points"]
         resolved = {}
         for name, named_axes in self.axes:
             spec = optimizer_spec(name)
@@ -391,6 +412,7 @@ class SweepConfig:
                         key = f"optimizers.{name}" if names else "optimizers"
                         raise OptbenchError(f"{where(key)}{exc}") from None
                 resolved[(name, preset)] = grid
+        self.__dict__["_points"] = resolved  # not a field: asdict, sha256 and == ignore it
         return resolved
 
     def start_for(self, problem: str) -> tuple[float, ...]:
@@ -500,7 +522,18 @@ class SweepConfig:
         data.pop("history_rows")
         return data
 
-    @property
+    def to_record(self) -> dict:
+        """``to_dict`` with every long grid axis written as the rule that makes it (the
+        manifest records a 10,000-point lr grid as three numbers, not 340 KB of values);
+        ``parse_axis`` reads a rule back to exactly the same values."""
+        data = self.to_dict()
+        data["axes"] = [
+            [name, [[hname, compact_axis(values)] for hname, values in named_axes]]
+            for name, named_axes in self.axes
+        ]
+        return data
+
+    @functools.cached_property
     def sha256(self) -> str:
         payload = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(payload.encode()).hexdigest()

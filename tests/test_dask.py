@@ -86,7 +86,7 @@ def test_a_killed_worker_loses_nothing(cluster, tmp_path):
 
     def kill_one_worker_mid_sweep():
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and not list((out / "chunks").glob("*.runs.csv")):
+        while time.monotonic() < deadline and not list((out / "chunks").glob("*.frames.npz")):
             time.sleep(0.01)
         pid = next(iter(pids.values()))
         os.kill(pid, signal.SIGKILL)

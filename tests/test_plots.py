@@ -185,3 +185,18 @@ def test_ecdf_gives_each_varying_setting_a_line_style():
                       "sgd, preset=paper": "--", "adam, preset=paper": "--"}  # fmt: skip
     one = ecdf_figure(runs[runs["preset"] == "torch"]).axes[0].get_lines()
     assert [line.get_label() for line in one] == ["sgd", "adam"]  # as before: problems pooled
+
+
+def test_a_dense_trajectory_grid_draws_a_sample_of_paths_and_says_so(tmp_path):
+    import matplotlib.pyplot as plt
+
+    from optbench.plots.surfaces import MAX_PATHS, trajectory_grid_figure
+
+    result = optbench.sweep(optimizers=["sgd"], problems=["bowl"], lr=[0.1], seeds=MAX_PATHS + 7,
+                            steps=20, noise=0.5, out=tmp_path / "s", plots=False)  # fmt: skip
+    fig = trajectory_grid_figure(result.runs, result.history, "bowl")
+    (ax,) = fig.axes[:1]
+    assert f"{MAX_PATHS + 7} seeds, {MAX_PATHS} drawn" in ax.get_title()
+    paths = [line for line in ax.get_lines() if len(line.get_xdata()) > 2]
+    assert len(paths) == MAX_PATHS
+    plt.close(fig)

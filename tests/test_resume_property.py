@@ -66,7 +66,7 @@ sweeps = st.fixed_dictionaries(
 
 damages = st.one_of(
     st.none(),
-    st.tuples(st.sampled_from(["runs.csv", "history.csv", "seal.json"]), st.floats(0, 0.99)),
+    st.tuples(st.sampled_from(["frames.npz", "seal.json"]), st.floats(0, 0.99)),
 )
 
 

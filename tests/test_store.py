@@ -78,13 +78,47 @@ def test_a_truncated_chunk_is_rerun_not_merged(tmp_path):
     sweep_cli(tmp_path / "whole")
     out = tmp_path / "s"
     sweep_cli(out)
-    runs_file = sorted((out / "chunks").glob("grid-*.runs.csv"))[1]
-    text = runs_file.read_text()
-    runs_file.write_text(text[: text.index("phase") + 4])  # cut in the header: a column 'phas'
-    history_file = sorted((out / "chunks").glob("grid-*.history.csv"))[0]
-    history_file.write_text(history_file.read_text()[:-40])  # cut in the last row
+    chunk_files = sorted((out / "chunks").glob("grid-*.frames.npz"))
+    data = chunk_files[1].read_bytes()
+    chunk_files[1].write_bytes(data[: len(data) // 2])  # cut in the middle
+    chunk_files[0].write_bytes(chunk_files[0].read_bytes()[:-40])  # cut in the zip directory
     sweep_cli(out, "--resume")
-    assert "phas" not in pd.read_csv(out / "runs.csv").columns.drop("phase")
+    assert_same_results(out, tmp_path / "whole")
+
+
+def test_a_chunk_that_matches_its_seal_but_is_not_a_chunk_is_rerun(tmp_path):
+    """A sealed file of the right name and digest that holds junk, a frame of the wrong
+    shape or a column of the wrong type (an edit, a file from elsewhere) is rerun."""
+    import hashlib
+    import json
+
+    import numpy as np
+
+    sweep_cli(tmp_path / "whole")
+    out = tmp_path / "s"
+    sweep_cli(out)
+    chunk_files = sorted((out / "chunks").glob("grid-*.frames.npz"))
+    contents = [
+        b"not a zip at all",
+        b"",
+        None,  # a valid npz without a schema
+        "schema",  # a schema naming a column kind that does not exist
+    ]
+    for path, content in zip(chunk_files, contents, strict=False):
+        if content is None:
+            with open(path, "wb") as handle:
+                np.savez(handle, x=np.arange(3))
+        elif content == "schema":
+            schema = {"runs": [["run_id", "pickle", "object"]], "history": []}
+            with open(path, "wb") as handle:
+                np.savez(handle, schema=np.array(json.dumps(schema)), **{"runs.0": np.arange(2)})
+        else:
+            path.write_bytes(content)
+        seal = path.with_name(path.name.replace(".frames.npz", ".seal.json"))
+        record = json.loads(seal.read_text())
+        record["sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
+        seal.write_text(json.dumps(record))
+    sweep_cli(out, "--resume")
     assert_same_results(out, tmp_path / "whole")
 
 
@@ -93,12 +127,12 @@ def test_stray_empty_and_foreign_chunk_files_are_ignored_or_rerun(tmp_path):
     out = tmp_path / "s"
     sweep_cli(out)
     chunks = out / "chunks"
-    (chunks / "grid-00001.runs.csv").write_text("")  # empty
-    (chunks / "grid-00099.runs.csv").write_text("run_id\n123\n")  # unsealed stray
-    (chunks / "grid-x.runs.csv").write_text("junk")
+    (chunks / "grid-00001.frames.npz").write_text("")  # empty
+    (chunks / "grid-00099.frames.npz").write_text("run_id\n123\n")  # unsealed stray
+    (chunks / "grid-x.frames.npz").write_text("junk")
     (chunks / "notes.runs.csv").write_bytes(b"\xff\xfe")
     (chunks / "README").write_text("mine")
-    (chunks / "grid-00050.runs.csv").mkdir()
+    (chunks / "grid-00050.frames.npz").mkdir()
     sweep_cli(out, "--resume")
     assert_same_results(out, tmp_path / "whole")
     assert (chunks / "README").is_file() and (chunks / "notes.runs.csv").is_file()

@@ -295,12 +295,12 @@ def test_killed_sweep_resumes_to_the_uninterrupted_result(tmp_path):
     )
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
-        if len(list((out / "chunks").glob("*.runs.csv"))) >= 3 or process.poll() is not None:
+        if len(list((out / "chunks").glob("*.frames.npz"))) >= 3 or process.poll() is not None:
             break
         time.sleep(0.02)
     process.send_signal(signal.SIGKILL)
     process.wait()
-    kept = list((out / "chunks").glob("*.runs.csv"))
+    kept = list((out / "chunks").glob("*.frames.npz"))
     assert 3 <= len(kept) < 24, "the kill should land part way through the sweep"
     assert not (out / "runs.csv").exists()
     result = CliRunner().invoke(cli, [*args, "--out", str(out), "--resume"])
@@ -396,7 +396,7 @@ def test_ctrl_c_keeps_finished_chunks_and_says_how_to_resume(tmp_path):
     )
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and process.poll() is None:
-        if len(list((out / "chunks").glob("*.runs.csv"))) >= 2:
+        if len(list((out / "chunks").glob("*.frames.npz"))) >= 2:
             break
         time.sleep(0.02)
     process.send_signal(signal.SIGINT)
@@ -404,7 +404,7 @@ def test_ctrl_c_keeps_finished_chunks_and_says_how_to_resume(tmp_path):
     assert process.returncode == 130, f"{stderr} (SIGINT here: {inherited})"
     assert "interrupted: finished runs are kept" in stderr and "--resume" in stderr
     assert "Traceback" not in stderr
-    assert 2 <= len(list((out / "chunks").glob("*.runs.csv"))) < 16
+    assert 2 <= len(list((out / "chunks").glob("*.frames.npz"))) < 16
 
 
 # ---------------------------------------------------------------- networks in sweeps

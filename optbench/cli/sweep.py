@@ -57,7 +57,7 @@ def sweep(file, out, svg, no_plots, resume, dry_run, chunk_size, **values) -> No
     from optbench.results import new_folder_path
 
     given = given_settings(values)
-    plan, _ = api.plan_sweep(file, **given)
+    plan, execution = api.plan_sweep(file, **given)
     if dry_run:
         click.echo(plan.describe())
         return
@@ -67,14 +67,14 @@ def sweep(file, out, svg, no_plots, resume, dry_run, chunk_size, **values) -> No
     try:
         with _progress(plan.run_count()) as advance:
             result = api.sweep(
-                file,
+                plan,  # planned once: a 10,000-point grid takes a while to check
                 out=folder,
                 resume=resume,
                 plots=not no_plots,
                 svg=svg,
                 progress=advance,
                 chunk_size=chunk_size,
-                **given,
+                **execution,
             )
     except KeyboardInterrupt:
         click.echo(

@@ -260,6 +260,11 @@ def draw_run_figures(
 # ── a sweep's figures of surfaces ───────────────────────────────────────────────────────────
 
 
+MAX_PATHS = 20
+"""Paths drawn per panel of a trajectory grid: more only hide each other (and take seconds);
+the title says how many of the seeds' paths are drawn."""
+
+
 def trajectory_grid_figure(runs: pd.DataFrame, history: pd.DataFrame, problem: str) -> Figure:
     """One panel per optimizer (and per value of any other setting that varies): its picked
     runs (every seed) over the surface's contours."""
@@ -272,7 +277,8 @@ def trajectory_grid_figure(runs: pd.DataFrame, history: pd.DataFrame, problem: s
     for ax, (named, own) in zip(axes, panels, strict=True):
         optimizer = own["optimizer"].iloc[0]
         draw_surface(ax, surface, window, colorbar=False)
-        for _, run in own.iterrows():
+        drawn = own.iloc[np.unique(np.linspace(0, len(own) - 1, MAX_PATHS).round().astype(int))]
+        for _, run in drawn.iterrows():
             draw_path(
                 ax,
                 paths.get_group(run["run_id"]),
@@ -283,7 +289,8 @@ def trajectory_grid_figure(runs: pd.DataFrame, history: pd.DataFrame, problem: s
         draw_landmarks(ax, surface, own)
         settings = "".join(f", {k} {v}" for k, v in named.items() if k != "optimizer")
         lost = int(own["diverged"].astype(bool).sum())
-        seeds = f"{len(own)} seeds" + (f", {lost} diverged" if lost else "")
+        seeds = f"{len(own)} seeds" + (f", {len(drawn)} drawn" if len(drawn) < len(own) else "")
+        seeds += f", {lost} diverged" if lost else ""
         ax.set_title(f"{optimizer}  lr {own['lr'].iloc[0]:.3g}  ({seeds}){settings}")
     fig.suptitle(f"{surface.label}: paths at the tuned learning rates", y=1.0)
     fig.tight_layout()

@@ -35,6 +35,10 @@ if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.figure import Figure
 
+MARKED_POINTS = 60
+"""A line over more grid points than this has no markers: they would merge into a band (and
+cost a second per 10,000 to lay out)."""
+
 
 def _title(named: dict[str, Any], rows: pd.DataFrame) -> str:
     """The panel's problem, then every other setting that varies in the sweep."""
@@ -96,7 +100,8 @@ def lr_sensitivity_figure(grid_runs: pd.DataFrame) -> Figure:
                 median, low, high = (np.clip(v, GAP_FLOOR, CEILING) for v in (median, low, high))
             drawn |= bool(finite.any())
             color = color_for(optimizer)
-            ax.plot(lrs[finite], median[finite], "-o", color=color, ms=3.5, lw=1.6,
+            marker = "o" if lrs.size <= MARKED_POINTS else None  # a dense grid is a curve
+            ax.plot(lrs[finite], median[finite], "-", marker=marker, color=color, ms=3.5, lw=1.6,
                     label=optimizer)  # fmt: skip
             ax.fill_between(lrs[band], low[band], high[band], color=color, alpha=0.18, lw=0)
             if (~finite).any():  # one row of × per optimizer along the top, so none hides another

@@ -248,6 +248,10 @@ def _sweep_settings(config: Mapping[str, Any]) -> str:
     for name, named_axes in sweep.get("axes", []):
         parts = []
         for hname, values in named_axes:
+            if isinstance(values, Mapping):  # a long grid, recorded by its rule
+                from optbench.config import parse_axis
+
+                values = parse_axis(values, hname)
             numbers = [float(v) for v in values]
             if len(numbers) == 1:
                 parts.append(f"{hname}={_text(numbers[0])}")

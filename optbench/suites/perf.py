@@ -315,6 +315,51 @@ def startup_rows(repeats: int, quick: bool = False) -> list[dict]:
     return rows
 
 
+PROCESS_REPEATS = 3
+"""Each sample is four processes of seconds each: fewer samples than the engine figures."""
+
+
+def process_samples(repeats: int, quick: bool = False) -> list[dict[str, float]]:
+    """Per repeat, wall times of ``optbench sweep`` / ``optbench run`` as a user types them and of
+    the hand-written programs of ``least`` doing the same arithmetic, each in a new process with
+    a warm numba cache (one untimed pass first compiles whatever is missing)."""
+    from optbench.suites.least import RUN_COMMAND, SWEEP_COMMAND
+
+    sweep = SWEEP_COMMAND
+    if quick:  # 100 runs of 100 steps: the same code paths in a fraction of the time
+        sweep = tuple(
+            {"1e-4..1e-1:10000": "1e-4..1e-1:100", "1000": "100"}.get(a, a) for a in sweep
+        )
+    pairs = {
+        "sweep": (("-m", "optbench", *sweep), ("-m", "optbench.suites.least", "sweep")),
+        "run": (("-m", "optbench", *RUN_COMMAND), ("-m", "optbench.suites.least", "run")),
+    }
+    cache = os.environ.get("NUMBA_CACHE_DIR") or os.path.join(tempfile.gettempdir(), "ob-bench")
+    samples = []
+    with tempfile.TemporaryDirectory() as work:
+        for k in range(repeats + 1):  # pass 0 warms the cache and is not kept
+            sample = {}
+            for name, (ours, least) in pairs.items():
+                out = os.path.join(work, f"{name}-{k}")
+                sample[f"{name}_s"] = process_seconds((*ours, "--out", out), cache)
+                sample[f"{name}_least_s"] = process_seconds((*least, f"{out}-least"), cache)
+            if k:
+                samples.append(sample)
+    return samples
+
+
+def process_rows(repeats: int, quick: bool = False) -> list[dict]:
+    """The whole process as the user feels it: commands per second of ``optbench sweep`` (10,000
+    Adam runs, five figures) and ``optbench run --optimizer adam`` against the least process
+    doing the same work (``least``); the ratio is the share of the least process's speed."""
+    rows = []
+    for i, s in enumerate(process_samples(1 if quick else min(repeats, PROCESS_REPEATS), quick)):
+        for name in ("sweep", "run"):
+            ours, least = 1 / s[f"{name}_s"], 1 / s[f"{name}_least_s"]
+            rows.append(_row(f"{name}_process_per_s", "1/s", "higher", 1, i, ours, least))
+    return rows
+
+
 def mlp_rows(repeats: int, quick: bool = False) -> list[dict]:
     """MLP training steps/s (Adam, float64) of the network engine against the same training in
     plain NumPy and, where it is installed, in PyTorch; each in its own process (their threads
@@ -354,6 +399,7 @@ PERF_BENCHMARKS: dict[str, Callable[[int, bool], list[dict]]] = {
     "sweep": sweep_rows,
     "nd": nd_rows,
     "startup": startup_rows,
+    "process": process_rows,
     "mlp": mlp_rows,
     "cluster": cluster_rows,
 }
