@@ -79,6 +79,8 @@ class ObjectiveSpec:
     _compiled: list[Any] = field(default_factory=list, repr=False, compare=False)
 
     family = "objective"
+    index = -1
+    """Not one of the ten 2-D surfaces the engine evaluates by index: its own kernel runs."""
 
     def __post_init__(self) -> None:
         if not self.d:
