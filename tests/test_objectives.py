@@ -396,3 +396,12 @@ def test_a_user_problem_is_a_smoke_case_of_its_own(clean_problems):
         optbench.bench("smoke", optimizers=["sgd"], problems=["saddle"], save=False)
     with pytest.raises(OptbenchError, match="networks are smoke-tested as xor and spirals"):
         optbench.bench("smoke", optimizers=["sgd"], problems=["moons"], save=False)
+
+
+def test_a_problem_too_big_for_memory_is_refused_before_anything_is_built(tmp_path):
+    """d = 10⁸ coordinates: the rotation's data alone would be tens of GB; counted, not built."""
+    done = CliRunner().invoke(cli, ["run", "-p", "quadratic:d=100000000", "--steps", "1",
+                                    "--out", str(tmp_path / "big")])  # fmt: skip
+    assert done.exit_code == 2, done.output
+    assert "problem data would need" in done.stderr and done.stderr.count("\n") == 1
+    assert not (tmp_path / "big").exists()

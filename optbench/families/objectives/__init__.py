@@ -65,24 +65,26 @@ class ObjectiveFamily(SurfaceFamily):
     def memory_bytes(
         self, configs: Sequence[RunConfig], counts: Sequence[int] | None = None
     ) -> int:
-        """The history rows, plus the d-long vectors every run holds while it runs."""
+        """The history rows, the d-long vectors every run holds while it runs, and each
+        problem's data (the quadratic's rotation), all counted from d alone."""
         from optbench.problems import get_problem
 
         counts = counts or [1] * len(configs)
-        dims = {p: get_problem(p).dimension for p in dict.fromkeys(c.problem for c in configs)}
+        specs = {p: get_problem(p) for p in dict.fromkeys(c.problem for c in configs)}
         history = super().memory_bytes(configs, counts)
         vectors = sum(
-            8 * VECTORS_PER_RUN * dims[c.problem] * k for c, k in zip(configs, counts, strict=True)
+            8 * VECTORS_PER_RUN * specs[c.problem].dimension * k
+            for c, k in zip(configs, counts, strict=True)
         )
-        return history + vectors
+        return history + vectors + sum(spec.data_bytes() for spec in specs.values())
 
     def too_big(self, configs, need, have, counts=None) -> str:
         history = super().memory_bytes(configs, counts)
         if history * 2 > need:
             return super().too_big(configs, need, have, counts)
         return (
-            f"the runs' parameter vectors would need ~{need / 2**30:.1f} GiB but "
-            f"~{have / 2**30:.1f} GiB is free; use a smaller d or fewer runs at once"
+            f"the runs' parameter vectors and problem data would need ~{need / 2**30:.1f} GiB "
+            f"but ~{have / 2**30:.1f} GiB is free; use a smaller d or fewer runs at once"
         )
 
 
