@@ -95,22 +95,25 @@ def parse_start(text: str) -> tuple[float, ...]:
         values = ()
     if not values or not all(math.isfinite(v) for v in values):
         raise OptbenchError(
-            f"start '{text}' must be finite numbers, one per coordinate ('x,y', e.g. -7,2) "
-            "or one for every coordinate"
+            f"start '{text}' must be two finite numbers 'x,y', e.g. -7,2 (in N dimensions: "
+            "d numbers, or one for every coordinate)"
         )
     return values
 
 
 def fit_start(start: tuple[float, ...], problem: str) -> tuple[float, ...]:
-    """``start`` checked against the dimension of ``problem``: d values, or one for every
-    coordinate. A 2-D start is stored whole (as run_ids always had it); an N-D one as given."""
+    """``start`` checked against the dimension of ``problem``: x,y for a 2-D problem; d values,
+    or one for every coordinate, in N-D (stored as given)."""
     dimension = get_problem(problem).dimension
+    if dimension == 2 and len(start) != 2:  # a point on a picture: both coordinates, as always
+        text = ",".join(f"{v:g}" for v in start)
+        raise OptbenchError(f"start '{text}' must be two finite numbers 'x,y', e.g. -7,2")
     if len(start) not in (1, dimension):
         raise OptbenchError(
             f"start has {len(start)} values; '{problem}' has {dimension} coordinates "
             f"(give {dimension} values, or one for every coordinate)"
         )
-    return start * 2 if dimension == 2 and len(start) == 1 else start
+    return start
 
 
 Axis = tuple[float, ...]

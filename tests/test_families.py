@@ -32,6 +32,9 @@ SMALL = {
     "network": lambda: build_run_configs(
         optimizers=["sgd", "adam"], problems="moons:n=60", seeds=[0, 1], epochs=2
     ),
+    "objective": lambda: build_run_configs(
+        optimizers=["sgd", "adam"], problems="quadratic:d=20", seeds=[0, 1], steps=40
+    ),
 }
 
 

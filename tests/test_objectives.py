@@ -138,8 +138,10 @@ def test_start_takes_d_values_or_one():
     assert tuple(result.history.iloc[0][["x", "y"]]) == (1.0, 2.0)
     with pytest.raises(OptbenchError, match="start has 3 values; 'rastrigin:d=5' has 5"):
         optbench.run("sgd", "rastrigin:d=5", start="1,2,3", steps=1, save=False)
-    with pytest.raises(OptbenchError, match="start has 3 values; 'bowl' has 2"):
+    with pytest.raises(OptbenchError, match="start '1,2,3' must be two finite numbers"):
         optbench.run("sgd", "bowl", start="1,2,3", steps=1, save=False)
+    with pytest.raises(OptbenchError, match="start '1' must be two finite numbers"):
+        optbench.run("sgd", "rosenbrock:d=2", start="1", steps=1, save=False)
 
 
 @pytest.mark.parametrize(
@@ -394,3 +396,12 @@ def test_a_user_problem_is_a_smoke_case_of_its_own(clean_problems):
         optbench.bench("smoke", optimizers=["sgd"], problems=["saddle"], save=False)
     with pytest.raises(OptbenchError, match="networks are smoke-tested as xor and spirals"):
         optbench.bench("smoke", optimizers=["sgd"], problems=["moons"], save=False)
+
+
+def test_a_problem_too_big_for_memory_is_refused_before_anything_is_built(tmp_path):
+    """d = 10⁸ coordinates: the rotation's data alone would be tens of GB; counted, not built."""
+    done = CliRunner().invoke(cli, ["run", "-p", "quadratic:d=100000000", "--steps", "1",
+                                    "--out", str(tmp_path / "big")])  # fmt: skip
+    assert done.exit_code == 2, done.output
+    assert "problem data would need" in done.stderr and done.stderr.count("\n") == 1
+    assert not (tmp_path / "big").exists()

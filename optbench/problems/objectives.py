@@ -72,6 +72,9 @@ class ObjectiveSpec:
     checks: Mapping[str, str] = field(default_factory=dict)
     data: PerDim | None = None
     noise_scale_of: PerDim | None = None
+    data_floats: PerDim | None = None
+    """How many float64 building ``data`` holds at its peak, for the memory check (none: the
+    parameter values only)."""
     d: int = 0
     """The dimension of this instance (set from ``dims``, ``default_dim`` or ``name:d=N``)."""
     d_in_label: bool = False
@@ -79,6 +82,8 @@ class ObjectiveSpec:
     _compiled: list[Any] = field(default_factory=list, repr=False, compare=False)
 
     family = "objective"
+    index = -1
+    """Not one of the ten 2-D surfaces the engine evaluates by index: its own kernel runs."""
 
     def __post_init__(self) -> None:
         if not self.d:
@@ -154,6 +159,10 @@ class ObjectiveSpec:
 
         scale = self._at(self.noise_scale_of)
         return np.ones(self.d) if scale is None else np.asarray(scale, dtype=np.float64)
+
+    def data_bytes(self) -> int:
+        """The memory building the kernel's ``params`` takes at its peak, counted, not built."""
+        return 8 * int(self._at(self.data_floats) or 0)
 
     def kernel_params(self) -> np.ndarray:
         """The kernel's ``params`` vector: the data it needs, else the parameter values."""
@@ -249,6 +258,12 @@ def _quadratic_data(d: int, p: Mapping[str, float]) -> np.ndarray:
     eigenvalues = np.geomspace(1.0, p["kappa"], d) if d > 1 else np.ones(1)
     rotation = np.concatenate([np.concatenate([np.cos(a), np.sin(a)]) for a in angles] or [[]])
     return np.concatenate([[layers, bits], eigenvalues, rotation])
+
+
+def _quadratic_floats(d: int, p: Mapping[str, float]) -> int:
+    """The angles, their cosines and sines and the concatenated vector: ~3 copies of the data."""
+    bits = max(1, math.ceil(math.log2(d))) if d > 1 else 1
+    return 3 * d * (1 + 4 * bits)
 
 
 def _nqm_curvatures(d: int, p: Mapping[str, float]) -> np.ndarray:
@@ -353,6 +368,7 @@ BUILT_IN = [
         fstar_of=0.0,
         checks={"kappa": "positive", "seed": "nonnegative"},
         data=_quadratic_data,
+        data_floats=_quadratic_floats,
     ),
     ObjectiveSpec(
         "noisy_quadratic",
@@ -364,6 +380,7 @@ BUILT_IN = [
         minimum_of=lambda d, p: _np().zeros(d),
         fstar_of=0.0,
         data=_nqm_curvatures,
+        data_floats=lambda d, p: 2 * d,
         noise_scale_of=lambda d, p: _np().sqrt(_nqm_curvatures(d, p)),
     ),
     ObjectiveSpec(

@@ -28,17 +28,29 @@ class ObjectiveFamily(SurfaceFamily):
     can_animate = False
     heading = "N-dimensional problems (name:d=N sets d where any d goes; yours too)"
 
+    def engine(self):
+        """The surface engine, and the N-D built-ins' kernels compiled (or loaded) with it, so
+        ``optbench warmup`` leaves nothing of this family to compile."""
+        import importlib
+
+        from optbench.problems.objectives import KERNELS
+
+        engine = super().engine()
+        importlib.import_module(KERNELS)
+        return engine
+
     def problems(self):
+        """The N-D problems but the N-D forms of 2-D surfaces (``rosenbrock:d=N``), which the
+        surface family lists beside their 2-D selves: each name is listed once."""
         from optbench.problems.objectives import discover
+        from optbench.problems.surfaces import SURFACES
 
         discover()
-        return super().problems()
+        return {k: v for k, v in super().problems().items() if k not in SURFACES}
 
     def describe(self, name: str, spec: Any, width: int) -> list[str]:
         if spec.dims is not None:
             dims = f"d = {spec.dims}"
-        elif spec.d_in_label:  # the name alone is the 2-D surface
-            dims = f"d ≥ {spec.min_dim}, given as {name}:d=N (at d=10:)"
         else:
             dims = f"d ≥ {spec.min_dim} (default {spec.default_dim})"
         fstar = "unknown" if spec.fstar is None else f"{spec.fstar:.6g}"
@@ -53,24 +65,26 @@ class ObjectiveFamily(SurfaceFamily):
     def memory_bytes(
         self, configs: Sequence[RunConfig], counts: Sequence[int] | None = None
     ) -> int:
-        """The history rows, plus the d-long vectors every run holds while it runs."""
+        """The history rows, the d-long vectors every run holds while it runs, and each
+        problem's data (the quadratic's rotation), all counted from d alone."""
         from optbench.problems import get_problem
 
         counts = counts or [1] * len(configs)
-        dims = {p: get_problem(p).dimension for p in dict.fromkeys(c.problem for c in configs)}
+        specs = {p: get_problem(p) for p in dict.fromkeys(c.problem for c in configs)}
         history = super().memory_bytes(configs, counts)
         vectors = sum(
-            8 * VECTORS_PER_RUN * dims[c.problem] * k for c, k in zip(configs, counts, strict=True)
+            8 * VECTORS_PER_RUN * specs[c.problem].dimension * k
+            for c, k in zip(configs, counts, strict=True)
         )
-        return history + vectors
+        return history + vectors + sum(spec.data_bytes() for spec in specs.values())
 
     def too_big(self, configs, need, have, counts=None) -> str:
         history = super().memory_bytes(configs, counts)
         if history * 2 > need:
             return super().too_big(configs, need, have, counts)
         return (
-            f"the runs' parameter vectors would need ~{need / 2**30:.1f} GiB but "
-            f"~{have / 2**30:.1f} GiB is free; use a smaller d or fewer runs at once"
+            f"the runs' parameter vectors and problem data would need ~{need / 2**30:.1f} GiB "
+            f"but ~{have / 2**30:.1f} GiB is free; use a smaller d or fewer runs at once"
         )
 
 

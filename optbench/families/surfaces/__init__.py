@@ -49,12 +49,18 @@ class SurfaceFamily(Family):
         (x0, x1), (y0, y1) = spec.window
         minima = ", ".join(f"({x:g}, {y:g})" for x, y in spec.minima) or "none (unbounded below)"
         fstar = "—" if spec.fstar is None else f"{spec.fstar:.6g}"
-        return [
+        lines = [
             f"{name:<{width}}  {spec.formula}   — {spec.summary}",
             f"{'':<{width}}    window [{x0:g}, {x1:g}] × [{y0:g}, {y1:g}]  start "
             f"({spec.start[0]:g}, {spec.start[1]:g})  minima {minima}  f* {fstar}"
             + (f"  params {dict(spec.params)}" if spec.params else ""),
         ]
+        from optbench.problems.objectives import OBJECTIVES
+
+        if name in OBJECTIVES:  # its N-D form, an objective, goes by the same name with d
+            nd = OBJECTIVES[name]
+            lines.append(f"{'':<{width}}    in N-D: {name}:d=N (d ≥ {nd.min_dim}), {nd.formula}")
+        return lines
 
     target_columns = tuple(target_column(t) for t in GAP_TARGETS)
 
