@@ -26,8 +26,10 @@ def test_quantile_inverts_the_cdf(p, df):
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.floats(0.1, 50), st.floats(0.1, 50), st.floats(0, 1))
+@given(st.floats(0.1, 50), st.floats(0.1, 50), st.one_of(st.just(0.0), st.floats(1e-300, 1)))
 def test_incomplete_beta_matches_scipy(a, b, x):
+    """Normal floats only: at a subnormal x (one significant bit) scipy's betainc is off by
+    0.2 % where the series x^a / (a·B(a, b)) agrees with this one."""
     from scipy.special import betainc
 
     assert incomplete_beta(a, b, x) == pytest.approx(betainc(a, b, x), rel=1e-12, abs=1e-300)
