@@ -25,9 +25,15 @@ INSTALL_HINT = "pip install 'optbench[dask]'"
 
 
 def run_chunk(configs: Sequence[RunConfig], threads: int | None = None,
-              data_dir: str | None = None) -> EngineOutput:  # fmt: skip
-    """A Dask task: run one chunk with the ordinary engine (``threads`` numba threads)."""
+              data_dir: str | None = None,
+              imports: Sequence[str] = ()) -> EngineOutput:  # fmt: skip
+    """A Dask task: run one chunk with the ordinary engine (``threads`` numba threads), after
+    importing the user's ``--import`` modules the worker has not yet (their problems and
+    optimizers are registered per process)."""
     from optbench.engine import run_many
+    from optbench.user_modules import import_missing
+
+    import_missing(imports)
 
     if threads is not None:
         import numba
@@ -121,8 +127,11 @@ class DaskExecutor:
         """
         from distributed import as_completed
 
+        from optbench.user_modules import IMPORTED
+
+        imports = tuple(IMPORTED)  # files by absolute path: each worker must see the same path
         futures = {
-            self.client.submit(run_chunk, chunk, 1, self.data_dir, pure=False): chunk
+            self.client.submit(run_chunk, chunk, 1, self.data_dir, imports, pure=False): chunk
             for chunk in chunks
         }
         try:

@@ -16,17 +16,15 @@ baseline, with its tolerance and verdict) and ``manifest.json``. A perf folder h
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import os
-import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from optbench.errors import OptbenchError, unknown_name
+from optbench.errors import unknown_name
+from optbench.user_modules import import_modules
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -54,37 +52,6 @@ class BenchResult:
     @property
     def ok(self) -> bool:
         return not self.failures
-
-
-def import_modules(names: Sequence[str]) -> None:
-    """Import each of ``names`` (a dotted module name, or a path to a ``.py`` file) so the
-    optimizers and problems it registers (``@optbench.register_optimizer``,
-    ``@optbench.register_problem``) exist before the suite or command runs.
-    The current folder is importable, as with ``python -m``."""
-    if os.getcwd() not in sys.path:
-        sys.path.insert(0, os.getcwd())
-    for name in names:
-        is_file = name.endswith(".py") or os.sep in name
-        if is_file and not Path(name).is_file():
-            raise OptbenchError(f"--import {name}: no such file")
-        try:
-            if is_file:
-                path = Path(name)
-                spec = importlib.util.spec_from_file_location(path.stem, path)
-                module = importlib.util.module_from_spec(spec)
-                sys.modules[path.stem] = module
-                spec.loader.exec_module(module)
-            else:
-                importlib.import_module(name)
-        except OptbenchError as exc:  # e.g. a name register_optimizer refused: say which module
-            raise OptbenchError(f"--import {name}: {exc}") from None
-        except SystemExit as exc:  # a module must not end the tool (silently, with its code)
-            raise OptbenchError(
-                f"--import {name}: the module called sys.exit({exc.code!r}) while being imported"
-            ) from None
-        except Exception as exc:  # the user's module failed: say which and why, in one line
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-            raise OptbenchError(f"--import {name}: {type(exc).__name__}: {first}") from None
 
 
 def check_suite(suite: str) -> str:
