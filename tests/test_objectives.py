@@ -122,7 +122,7 @@ def test_n_d_history_keeps_two_coordinates_distance_and_gradient_norm():
                           record_every=5, save=False)  # fmt: skip
     history = result.history
     assert list(history.columns) == ["run_id", "step", "loss", "gap", "x", "y", "dist_to_min",
-                                     "grad_norm"]  # fmt: skip
+                                     "grad_norm", "scheduled_lr"]  # fmt: skip
     first = history.iloc[0]
     assert (first["x"], first["y"]) == (2.0, 2.0)
     assert first["dist_to_min"] == pytest.approx(2.0 * np.sqrt(50))
