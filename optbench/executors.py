@@ -25,21 +25,26 @@ INSTALL_HINT = "pip install 'optbench[dask]'"
 
 
 def run_chunk(configs: Sequence[RunConfig], threads: int | None = None,
-              data_dir: str | None = None,
-              imports: Sequence[str] = ()) -> EngineOutput:  # fmt: skip
+              data_dir: str | None = None, imports: Sequence[str] = (),
+              folder: str | None = None) -> EngineOutput:  # fmt: skip
     """A Dask task: run one chunk with the ordinary engine (``threads`` numba threads), after
     importing the user's ``--import`` modules the worker has not yet (their problems and
-    optimizers are registered per process)."""
+    optimizers are registered per process; ``folder`` is where module names were found)."""
     from optbench.engine import run_many
     from optbench.user_modules import import_missing
 
-    import_missing(imports)
+    failed = import_missing(imports, folder)
 
     if threads is not None:
         import numba
 
         numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
-    return run_many(list(configs), data_dir=data_dir)
+    try:
+        return run_many(list(configs), data_dir=data_dir)
+    except OptbenchError as exc:
+        if failed:  # an unknown name, most likely from a module that did not import here
+            raise OptbenchError(f"{exc} (on a Dask worker: {'; '.join(failed)})") from None
+        raise
 
 
 def warm_up() -> dict[str, object]:
@@ -130,8 +135,11 @@ class DaskExecutor:
         from optbench.user_modules import IMPORTED
 
         imports = tuple(IMPORTED)  # files by absolute path: each worker must see the same path
+        folder = os.getcwd()
         futures = {
-            self.client.submit(run_chunk, chunk, 1, self.data_dir, imports, pure=False): chunk
+            self.client.submit(
+                run_chunk, chunk, 1, self.data_dir, imports, folder, pure=False
+            ): chunk
             for chunk in chunks
         }
         try:

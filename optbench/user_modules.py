@@ -55,7 +55,20 @@ def import_modules(names: Sequence[str]) -> None:
             IMPORTED.append(done)
 
 
-def import_missing(names: Sequence[str]) -> None:
+def import_missing(names: Sequence[str], folder: str | None = None) -> list[str]:
     """Import those of ``names`` (as ``IMPORTED`` records them) this process has not: a Dask
-    worker before each chunk, so a module runs once per worker."""
-    import_modules([name for name in names if name not in IMPORTED])
+    worker before each chunk, so a module runs once per worker. ``folder`` (the importing
+    process's working folder) is searched for module names, as it was there.
+
+    Best effort: a module that fails here is reported back (its messages), not raised, because
+    the chunk may not need it; a chunk that does fails on the unknown name, with these."""
+    if folder and folder not in sys.path:
+        sys.path.append(folder)
+    failed = []
+    for name in names:
+        if name not in IMPORTED:
+            try:
+                import_modules([name])
+            except OptbenchError as exc:
+                failed.append(str(exc))
+    return failed

@@ -204,3 +204,22 @@ def test_an_imported_user_problem_runs_on_the_workers(cluster, tmp_path):
     a, b = (pd.read_csv(tmp_path / f / "runs.csv").drop(columns=TIMINGS) for f in ("l", "d"))
     pd.testing.assert_frame_equal(a, b)
     assert len(a) == 4 and a["final_loss"].notna().all()
+
+
+def test_a_worker_ignores_an_import_it_cannot_make_unless_the_chunk_needs_it(monkeypatch):
+    """A module the client imported from a folder the worker cannot see (or one since deleted)
+    must not fail chunks that never name what it registered; a chunk that does fails with the
+    import's reason beside the unknown name."""
+    import dataclasses
+
+    from optbench import user_modules
+    from optbench.config import build_run_configs
+    from optbench.executors import run_chunk
+
+    monkeypatch.setattr(user_modules, "IMPORTED", list(user_modules.IMPORTED))
+    configs = build_run_configs(optimizers=["sgd"], problems="bowl", steps=3)
+    out = run_chunk(configs, 1, None, ("no_such_module_for_optbench",), "/nonexistent")
+    assert len(out) == 1
+    unknown = [dataclasses.replace(configs[0], problem="not_a_problem")]
+    with pytest.raises(OptbenchError, match="no_such_module_for_optbench"):
+        run_chunk(unknown, 1, None, ("no_such_module_for_optbench",), None)
