@@ -59,6 +59,21 @@ def _diverged(theta, loss):
     return bad
 
 
+@jit(inline="always")
+def _adam_update(theta, grad, m, v, t, lr, b1, b2, eps):
+    """Adam's update t (torch form) of an N-D θ, inlined into each N-D fused loop, so the loop
+    stays one function as the reference must."""
+    step = lr / (1.0 - b1**t)
+    root_bc2 = np.sqrt(1.0 - b2**t)
+    for i in range(theta.size):  # no branch in here: LLVM vectorises it
+        g = grad[i]
+        mi = b1 * m[i] + (1.0 - b1) * g
+        vi = b2 * v[i] + (1.0 - b2) * g * g
+        m[i] = mi
+        v[i] = vi
+        theta[i] -= step * mi / (np.sqrt(vi) / root_bc2 + eps)
+
+
 @jit
 def fused_adam_rosenbrock_nd(theta, lr, b1, b2, eps, steps):
     """Adam on the chained Rosenbrock (a = 1, b = 100) in d = θ.size dimensions, hand-fused:
@@ -84,15 +99,7 @@ def fused_adam_rosenbrock_nd(theta, lr, b1, b2, eps, steps):
         grad[n - 1] = carry
         if t == steps:
             return loss, steps
-        step = lr / (1.0 - b1 ** (t + 1))
-        root_bc2 = np.sqrt(1.0 - b2 ** (t + 1))
-        for i in range(n):  # no branch in here: LLVM vectorises it
-            g = grad[i]
-            mi = b1 * m[i] + (1.0 - b1) * g
-            vi = b2 * v[i] + (1.0 - b2) * g * g
-            m[i] = mi
-            v[i] = vi
-            theta[i] -= step * mi / (np.sqrt(vi) / root_bc2 + eps)
+        _adam_update(theta, grad, m, v, t + 1, lr, b1, b2, eps)
         if _diverged(theta, loss):
             return loss, t
     return loss, steps
@@ -137,15 +144,7 @@ def fused_adam_quadratic(theta, data, lr, b1, b2, eps, steps):
                     grad[i + stride] = s * u + c * w
         if t == steps:
             return loss, steps
-        step = lr / (1.0 - b1 ** (t + 1))
-        root_bc2 = np.sqrt(1.0 - b2 ** (t + 1))
-        for i in range(n):  # no branch in here: LLVM vectorises it
-            g = grad[i]
-            mi = b1 * m[i] + (1.0 - b1) * g
-            vi = b2 * v[i] + (1.0 - b2) * g * g
-            m[i] = mi
-            v[i] = vi
-            theta[i] -= step * mi / (np.sqrt(vi) / root_bc2 + eps)
+        _adam_update(theta, grad, m, v, t + 1, lr, b1, b2, eps)
         if _diverged(theta, loss):
             return loss, t
     return loss, steps
