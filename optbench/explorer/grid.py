@@ -36,11 +36,9 @@ MAX_STARTS_SIDE = 40
 
 
 @dataclass
-class SurfacePaths:
-    """Every path of the grid, flat, in page order: optimizer, lr index, hp index, start.
-
-    An optimizer whose second hyperparameter is fixed has one hp index, not K copies.
-    """
+class SliderGrid:
+    """What both page kinds' sliders stand on: the problem, the optimizers, their lr values
+    and the second hyperparameter each moves."""
 
     problem: str
     optimizers: list[str]
@@ -48,6 +46,23 @@ class SurfacePaths:
     """Per optimizer its lr values, one per lr slider position (all the same length)."""
     second: dict[str, tuple[str, list[float]] | None]
     """Per optimizer the hyperparameter the second slider moves and its values, or None."""
+
+    @property
+    def n_lr(self) -> int:
+        return len(self.lr[self.optimizers[0]])
+
+    @property
+    def n_second(self) -> int:
+        return max([len(v[1]) for v in self.second.values() if v] or [1])
+
+
+@dataclass
+class SurfacePaths(SliderGrid):
+    """Every path of the grid, flat, in page order: optimizer, lr index, hp index, start.
+
+    An optimizer whose second hyperparameter is fixed has one hp index, not K copies.
+    """
+
     starts: np.ndarray
     """(S, 2) start points; the page picks the one nearest a click."""
     first_start: int
@@ -61,14 +76,6 @@ class SurfacePaths:
     y: np.ndarray = field(repr=False)
     loss: np.ndarray = field(repr=False)
     """Concatenated per path, ``counts[p]`` values each."""
-
-    @property
-    def n_lr(self) -> int:
-        return len(self.lr[self.optimizers[0]])
-
-    @property
-    def n_second(self) -> int:
-        return max([len(v[1]) for v in self.second.values() if v] or [1])
 
 
 @dataclass

@@ -15,6 +15,7 @@ import numpy as np
 
 from optbench.config import SweepConfig
 from optbench.errors import OptbenchError
+from optbench.explorer.grid import SliderGrid, ordered_runs, sliders
 from optbench.problems import get_problem
 
 BOUNDARY_SIZE = 48
@@ -27,13 +28,9 @@ NO_MODEL = 255
 
 
 @dataclass
-class NetworkPaths:
+class NetworkPaths(SliderGrid):
     """Every run's curves, in page order (optimizer, lr index, hp index), and its regions."""
 
-    problem: str
-    optimizers: list[str]
-    lr: dict[str, list[float]]
-    second: dict[str, tuple[str, list[float]] | None]
     epochs: int
     checkpoints: list[int]
     counts: np.ndarray = field(repr=False)
@@ -50,14 +47,6 @@ class NetworkPaths:
     points: dict[str, list] = field(default_factory=dict)
     """The data set's points in input units: x1, x2, label, split (train/test)."""
     classes: int = 2
-
-    @property
-    def n_lr(self) -> int:
-        return len(self.lr[self.optimizers[0]])
-
-    @property
-    def n_second(self) -> int:
-        return max([len(v[1]) for v in self.second.values() if v] or [1])
 
 
 @dataclass
@@ -88,8 +77,6 @@ def plan_network(
     bound: object,
 ) -> NetworkPlan:
     """Validate a network grid (as ``sweep`` does): one network setting, every epoch kept."""
-    from optbench.explorer.grid import sliders
-
     raw: dict[str, object] = {
         "problems": problem,
         "optimizers": list(optimizers),
@@ -116,7 +103,6 @@ def compute_network(plan: NetworkPlan) -> NetworkPaths:
     """Train every run of the plan with ``run``'s engine and keep its curves and regions."""
     from optbench.datasets import load_dataset
     from optbench.engine import run_many
-    from optbench.explorer.grid import ordered_runs, sliders
     from optbench.families.networks.results import boundary_frame, path_fits_in_memory
 
     configs = ordered_runs(plan.sweep, None)
