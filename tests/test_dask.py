@@ -163,32 +163,16 @@ def test_missing_dask_says_how_to_install(monkeypatch):
         DaskExecutor()
 
 
-USER_PROBLEM = """
-import numpy as np
-import optbench
-
-
-@optbench.register_problem("dask_sphere", dims=None, params={"shift": 1.0}, f_star=0.0,
-                           start=lambda n, p: np.full(n, 3.0),
-                           minimum=lambda n, p: np.full(n, p["shift"]))
-def dask_sphere(theta, grad, params):
-    s = 0.0
-    for i in range(theta.size):
-        d = theta[i] - params[0]
-        grad[i] = 2.0 * d
-        s += d * d
-    return s
-"""
-
-
 def test_an_imported_user_problem_runs_on_the_workers(cluster, tmp_path):
     """--import registers in this process only; each worker imports the same file (by its
     absolute path) before its first chunk, and the numbers equal a local sweep's."""
+    from test_objectives import USER_PROBLEMS
+
     from optbench.problems import unregister_problem
 
     module = tmp_path / "dask_user_problems.py"
-    module.write_text(USER_PROBLEM)
-    args = ["sweep", "--import", str(module), "-o", "sgd,adam", "-p", "dask_sphere:d=5",
+    module.write_text(USER_PROBLEMS)  # shifted_sphere (any d) and tilted_bowl
+    args = ["sweep", "--import", str(module), "-o", "sgd,adam", "-p", "shifted_sphere:d=5",
             "--lr", "0.01,0.1", "--steps", "100", "--no-plots", "--chunk-size", "1"]  # fmt: skip
     try:
         local = CliRunner().invoke(cli, [*args, "--out", tmp_path / "l"])
@@ -200,7 +184,8 @@ def test_an_imported_user_problem_runs_on_the_workers(cluster, tmp_path):
         )  # fmt: skip
         assert remote.exit_code == 0, remote.output
     finally:
-        unregister_problem("dask_sphere")
+        for name in ("shifted_sphere", "tilted_bowl"):
+            unregister_problem(name)
     a, b = (pd.read_csv(tmp_path / f / "runs.csv").drop(columns=TIMINGS) for f in ("l", "d"))
     pd.testing.assert_frame_equal(a, b)
     assert len(a) == 4 and a["final_loss"].notna().all()
