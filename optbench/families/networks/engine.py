@@ -25,7 +25,7 @@ import time
 import numpy as np
 from numba import types
 
-from optbench._jit import UPDATE_FUNCTION, f8_1d, f8_2d, f8_3d, i8_1d, jit
+from optbench._jit import SCHEDULE_FUNCTION, UPDATE_FUNCTION, f8_1d, f8_2d, f8_3d, i8_1d, jit
 from optbench.families.networks import FAMILY, grad_norm_column, record_rows
 from optbench.families.networks.kernels import (
     EVAL_CHUNK,
@@ -44,9 +44,9 @@ from optbench.families.networks.kernels import (
 from optbench.families.output import EngineOutput
 from optbench.rng import below, seed_state
 from optbench.schedules.kernels import (
-    apply_schedule,
     constant_rows,
     schedule_changes_lr,
+    schedule_function,
     schedule_matrix,
 )
 
@@ -194,6 +194,7 @@ def _shuffle(order, rng):
 
 _TRAIN_ONE_SIGNATURE = types.void(
     UPDATE_FUNCTION,
+    SCHEDULE_FUNCTION,  # apply(row, hp, t): the schedule, optbench.schedules
     types.int64,  # initialisation code
     f8_1d,  # this run's hp
     f8_1d,  # this run's learning-rate schedule row (optbench.schedules)
@@ -207,6 +208,7 @@ _TRAIN_ONE_SIGNATURE = types.void(
 @jit(signature=_TRAIN_ONE_SIGNATURE, nogil=True)
 def _train_one(
     update,
+    apply,
     init,
     hp,
     schedule,
@@ -282,7 +284,7 @@ def _train_one(
                 break
             t += 1
             if scheduled:
-                apply_schedule(schedule, h, t)
+                apply(schedule, h, t)
             update(theta, grad, state, h, t)
             for k in range(n_params):
                 if not abs(theta[k]) <= bound:  # also catches NaN
@@ -298,7 +300,7 @@ def _train_one(
     _finish(r, diverged_at, t, targets, rec, rec_rows, theta, final, metrics)
 
 
-def network_batch(update, init, hp, schedules, state_size, batch_size, *batch) -> None:
+def network_batch(update, apply, init, hp, schedules, state_size, batch_size, *batch) -> None:
     """Every run of a group, ``_train_one`` each on a pool of threads (it releases the GIL, and
     each run writes only its own rows, so the numbers do not depend on the thread count).
 
@@ -310,7 +312,7 @@ def network_batch(update, init, hp, schedules, state_size, batch_size, *batch) -
     runs = hp.shape[0]
 
     def train(r: int) -> None:
-        _train_one(update, init, hp[r], schedules[r], state_size, batch_size, r, *batch)
+        _train_one(update, apply, init, hp[r], schedules[r], state_size, batch_size, r, *batch)
 
     threads = min(numba.get_num_threads(), runs)
     if threads <= 1:
@@ -367,6 +369,7 @@ def run_network_group(
     final = np.empty((n_runs, n_params))
     metrics = np.empty((n_runs, N_FIXED_METRICS + targets.size))
     y_train, y_test = data.targets(int(sizes[-1]))
+    schedules = constant_rows(n_runs) if schedules is None else schedules
     common = (
         sizes,
         ACTIVATIONS[options.activation],
@@ -393,9 +396,10 @@ def run_network_group(
     began = time.perf_counter()
     network_batch(
         optimizer.compiled(),
+        schedule_function(schedules),
         INITS[options.init],
         np.ascontiguousarray(hp, dtype=np.float64),
-        constant_rows(n_runs) if schedules is None else schedules,
+        schedules,
         optimizer.state_size(n_params),
         1 if perceptron else int(options.batch_size),
         *common,
