@@ -17,6 +17,7 @@ import json
 import math
 import os
 import re
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,8 +57,34 @@ class Phase:
 
 
 def default_chunk_size(total: int) -> int:
-    """About 50 chunks per sweep, at least 64 runs each: overhead stays small, progress moves."""
+    """About 50 chunks per sweep, at least 64 runs each: overhead stays small, progress moves.
+    The chunks handed to a cluster at once; in this process they are sized by time instead
+    (``timed_chunks``)."""
     return max(64, math.ceil(total / 50))
+
+
+FIRST_CHUNK = 64
+"""Runs in the first chunk a process runs, before it knows how long a run takes."""
+CHUNK_SECONDS = 1.0
+"""What a chunk run in this process aims to take: a kill loses about this much work, and the
+progress line moves this often. Fixed counts cost more: the 50 chunks of a 10,000-run sweep
+whose runs take 0.2 ms each spent 2.3 s writing chunks around 2 s of runs (measured)."""
+GROWTH = 4
+"""A chunk is at most this many times its predecessor: a first chunk slowed by loading the
+engine, or a run of short runs, must not set one huge chunk."""
+
+
+def timed_chunks(runs: list, first: int = FIRST_CHUNK, seconds: float = CHUNK_SECONDS):
+    """``runs`` in consecutive chunks, each sized from how long the previous one took (from
+    handing it out to being asked for the next: running and writing it) to take about
+    ``seconds``. Which run lands in which chunk never changes a result."""
+    start, size = 0, max(1, first)
+    while start < len(runs):
+        began = time.perf_counter()
+        yield runs[start : start + size]
+        start += size
+        per_run = max(time.perf_counter() - began, 1e-9) / size
+        size = max(first, min(GROWTH * size, int(seconds / per_run)))
 
 
 def available_memory() -> int:
@@ -308,15 +335,18 @@ def execute(
     missing = [c for c in phase.configs if c.run_id not in done]
     if progress:
         progress(len(phase.configs) - len(missing))
-    size = chunk_size or default_chunk_size(len(phase.configs))
+    executor = executor or LocalExecutor()
     family = _family_names(missing)
-    chunks = [
-        runs[start : start + size]
-        for _, group in itertools.groupby(missing, key=lambda c: family[c.problem])
-        for runs in [list(group)]  # a chunk holds runs of one problem family
-        for start in range(0, len(runs), size)
+    groups = [  # a chunk holds runs of one problem family
+        list(group) for _, group in itertools.groupby(missing, key=lambda c: family[c.problem])
     ]
-    for chunk, out in (executor or LocalExecutor()).map(chunks):
+    if chunk_size or executor.name != "local":  # a cluster takes its chunks all at once
+        size = chunk_size or default_chunk_size(len(phase.configs))
+        chunks = (runs[start : start + size] for runs in groups
+                  for start in range(0, len(runs), size))  # fmt: skip
+    else:
+        chunks = (chunk for runs in groups for chunk in timed_chunks(runs))
+    for chunk, out in executor.map(chunks):
         store.write(phase.name, chunk, out)
         if progress:
             progress(len(chunk))

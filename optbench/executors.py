@@ -9,7 +9,7 @@ numba dispatcher pickles by value and would be recompiled in every worker.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from optbench.errors import OptbenchError
@@ -58,14 +58,16 @@ def warm_up() -> dict[str, object]:
 
 
 class LocalExecutor:
-    """Chunks one after another in this process; each chunk is parallel over its runs."""
+    """Chunks one after another in this process; each chunk is parallel over its runs. Each
+    chunk is asked for only after the one before was written (``chunks.timed_chunks`` sizes
+    the next from that)."""
 
     name = "local"
 
     def __init__(self, data_dir: str | None = None):
         self.data_dir = data_dir
 
-    def map(self, chunks: Sequence[list[RunConfig]]) -> Iterator[tuple[list, EngineOutput]]:
+    def map(self, chunks: Iterable[list[RunConfig]]) -> Iterator[tuple[list, EngineOutput]]:
         from optbench.engine import run_many
 
         for chunk in chunks:
@@ -125,7 +127,7 @@ class DaskExecutor:
     def address(self) -> str:
         return self.client.scheduler.address
 
-    def map(self, chunks: Sequence[list[RunConfig]]) -> Iterator[tuple[list, EngineOutput]]:
+    def map(self, chunks: Iterable[list[RunConfig]]) -> Iterator[tuple[list, EngineOutput]]:
         """Submit every chunk, then yield them as they complete (any order).
 
         A worker that dies takes its task with it; the scheduler reruns it on another worker.
