@@ -118,6 +118,16 @@ when a run has one (``optbench.schedules.kernels.schedule_function``), never on 
 constant learning rate."""
 
 
+def compiled_for(dispatcher, signature):
+    """``dispatcher`` compiled for ``signature`` and for it alone (loaded from numba's cache
+    when there): what ``jit(signature=...)`` does at import, done when first needed instead,
+    so a command compiles only the kernels its runs use. Already compiled: returned as is."""
+    if not dispatcher.signatures:
+        dispatcher.compile(signature.args)
+        dispatcher.disable_compile()
+    return dispatcher
+
+
 _ANNOUNCED: set[str] = set()
 
 

@@ -110,6 +110,37 @@ def test_results_are_bit_identical_whatever_the_thread_count():
         np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.parametrize("problem", ["bowl", "rosenbrock:b=30", "beale", "himmelblau",
+                                     "rastrigin", "ackley", "booth", "goldstein_price",
+                                     "styblinski_tang", "saddle"])  # fmt: skip
+def test_both_surface_engines_give_the_same_bits(problem, monkeypatch):
+    """Small jobs call the surface through its kernel (``problem_batch``), large ones have the
+    ten inlined (``surface_batch``): a run's numbers must not depend on which ran it."""
+    from optbench.families.surfaces import engine
+
+    configs = [
+        config
+        for lr in (1e-3, 1e-1, 3.0)  # 3.0 diverges on most: the divergence row and step too
+        for config in build_run_configs(
+            optimizers=["sgd", "adam", "nesterov"],
+            problems=problem,
+            lr=lr,
+            seeds=[0, 1],
+            noise=0.3,
+            steps=200,
+            record_every=9,
+            schedule="cosine",
+        )
+    ]
+    monkeypatch.setattr(engine, "INLINE_STEPS", 10**18)
+    called = _engine_arrays(configs)
+    monkeypatch.setattr(engine, "INLINE_STEPS", 0)
+    inlined = _engine_arrays(configs)
+    assert engine.surface_batch.signatures and engine.problem_batch.signatures
+    for a, b in zip(called, inlined, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_noise_comes_from_the_seed_alone():
     def final(seeds, optimizers=("sgd",)):
         result = optbench.run(list(optimizers), "bowl", seed=seeds, noise=1.0, steps=50, save=False)

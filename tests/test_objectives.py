@@ -270,7 +270,7 @@ def test_an_entry_point_problem_of_an_installed_distribution(clean_problems, tmp
 
 
 def test_a_second_user_problem_adds_no_engine_signature(clean_problems):
-    from optbench.families.surfaces.engine import surface_batch
+    from optbench.families.surfaces.engine import problem_batch
 
     for name, power in (("first_user_problem", 2.0), ("second_user_problem", 4.0)):
 
@@ -283,7 +283,7 @@ def test_a_second_user_problem_adds_no_engine_signature(clean_problems):
             return s
 
         optbench.run("sgd", f"{name}:d=3", lr=0.01, steps=5, start=1, save=False)
-        assert len(surface_batch.signatures) == 1 and len(surface_batch.overloads) == 1
+        assert len(problem_batch.signatures) == 1 and len(problem_batch.overloads) == 1
 
 
 HOSTILE = {

@@ -508,7 +508,7 @@ def test_second_engine_call_adds_no_signature():
 
     optbench.run("adam", "rosenbrock", steps=20, save=False)
     optbench.run(["lion", "rmsprop"], "beale", steps=20, preset="keras", save=False)
-    assert len(engine.surface_batch.signatures) == 1
+    assert len(engine.problem_batch.signatures) == 1  # the engine of small jobs
     for name in ("adam", "lion", "rmsprop"):
         assert len(get_optimizer(name).compiled().signatures) == 1, name
     # the direct kernel calls of the tests above used the same single signature too

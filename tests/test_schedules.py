@@ -314,12 +314,14 @@ def test_constant_schedule_is_bit_identical_to_before_schedules():
 
 def test_a_second_schedule_adds_no_engine_signature():
     from optbench.families.networks.engine import _train_one
-    from optbench.families.surfaces.engine import surface_batch
+    from optbench.families.surfaces.engine import INLINE_STEPS, problem_batch, surface_batch
 
     for name in ("cosine", "multistep", "onecycle"):
         optbench.run(["adam", "momentum"], "bowl", steps=20, schedule=name, save=False)
+        optbench.run(["adam"], "bowl", steps=INLINE_STEPS, schedule=name, save=False)
         optbench.run(["adam"], "xor", epochs=10, hidden="2", schedule=name, save=False)
-    assert len(surface_batch.signatures) == 1
+    assert len(problem_batch.signatures) == 1  # small jobs
+    assert len(surface_batch.signatures) == 1  # the one large one
     assert len(_train_one.signatures) == 1
 
 

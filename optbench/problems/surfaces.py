@@ -63,8 +63,10 @@ class SurfaceSpec:
         return ":".join([self.name, *changed])
 
     # what the engine asks of any problem (``ObjectiveSpec`` answers the same)
-    kernel = "optbench.families.surfaces.kernels:surface"
-    """The ten share one problem kernel that dispatches on the index (``kernel_params``)."""
+    @property
+    def kernel(self) -> str:
+        """Its own problem kernel (the engine of large jobs inlines the ten by ``index``)."""
+        return f"optbench.families.surfaces.kernels:{self.name}"
 
     @property
     def dimension(self) -> int:
@@ -73,13 +75,14 @@ class SurfaceSpec:
     def kernel_params(self) -> np.ndarray:
         import numpy as np
 
-        return np.array([float(self.index), *self.param_vector])
+        return np.array(self.param_vector)
 
     def start_vector(self, given: Sequence[float] = ()) -> np.ndarray:
         import numpy as np
 
         chosen = given if len(given) else self.start
-        return np.broadcast_to(np.asarray(chosen, dtype=np.float64), (2,)).copy()
+        values = [*chosen] * 2 if len(chosen) == 1 else [*chosen]
+        return np.array(values, dtype=np.float64).reshape(2)  # any other length: ValueError
 
     def minima_matrix(self) -> np.ndarray:
         import numpy as np

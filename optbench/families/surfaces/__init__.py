@@ -41,7 +41,7 @@ class SurfaceFamily(Family):
         *(target_column(t) for t in GAP_TARGETS),
     )
     engine_module = "optbench.families.surfaces.engine"
-    engine_function = "surface_batch"
+    engine_function = "problem_batch"
     compile_seconds = 4
     heading = "2-D surfaces"
 

@@ -26,8 +26,10 @@ from numba import types
 
 from optbench._jit import (
     PROBLEM_FUNCTION,
+    PROBLEM_SIGNATURE,
     SCHEDULE_FUNCTION,
     UPDATE_FUNCTION,
+    compiled_for,
     f8_1d,
     f8_2d,
     f8_3d,
@@ -113,22 +115,23 @@ def _record(x, grad, minima, out):
 
 
 @jit(inline="always")
-def _loss(value_and_grad, surface, surface_params, params, x, grad):
-    """f at ``x``, its gradient written into ``grad``: a 2-D surface by index, inlined, any
-    other problem through its kernel. Through the function pointer the 2-D surfaces cost a
-    quarter of the engine's speed (Adam on Rosenbrock: 0.51–0.53 of the fused loop, against
-    0.65–0.74 inlined, which is what it was before problems were first-class; measured side by
-    side, ``--only engine``)."""
-    if surface >= 0:
-        return surface_value_and_grad(surface, surface_params, x, grad)
+def _inlined(value_and_grad, surface, params, x, grad):
+    """f at ``x``, its gradient written into ``grad``: a 2-D surface by index, its arithmetic
+    inlined into the engine (``surface_batch``)."""
+    return surface_value_and_grad(surface, params, x, grad)
+
+
+@jit(inline="always")
+def _called(value_and_grad, surface, params, x, grad):
+    """f at ``x``, its gradient written into ``grad``: through the problem's kernel, a call
+    through a function pointer (``problem_batch``)."""
     return value_and_grad(x, grad, params)
 
 
-@jit(signature=_SURFACE_SIGNATURE, nogil=True)
-def surface_batch(update, value_and_grad, apply, begin, end, surface, params, theta, hp, schedules,
-                  state, grads, generators, steps,
-                  noise, noise_scale, seeds, record_every, bound, fstar, minima, targets,
-                  rec_loss, rec_theta, rec_rows, metrics):  # fmt: skip
+@jit(inline="always")
+def _run_rows(evaluate, update, value_and_grad, apply, begin, end, surface, params, theta, hp,
+              schedules, state, grads, generators, steps, noise, noise_scale, seeds, record_every,
+              bound, fstar, minima, targets, rec_loss, rec_theta, rec_rows, metrics):  # fmt: skip
     """Run rows ``begin`` … ``end - 1`` of ``theta`` (the starts, updated in place) to their end
     or divergence. Releases the GIL: threads run chunks of one group at once.
 
@@ -138,7 +141,6 @@ def surface_batch(update, value_and_grad, apply, begin, end, surface, params, th
     first-class kernel but without a call through a function pointer per step.
     """
     n = theta.shape[1]
-    surface_params = params[1:]
     n_targets = targets.size
     for r in range(begin, end):
         x = theta[r]
@@ -155,7 +157,7 @@ def surface_batch(update, value_and_grad, apply, begin, end, surface, params, th
             metrics[r, N_FIXED_METRICS + k] = -1.0
         next_target = 0  # targets are decreasing: only the next one can be hit first
 
-        loss = _loss(value_and_grad, surface, surface_params, params, x, grad)
+        loss = evaluate(value_and_grad, surface, params, x, grad)
         best = loss
         diverged_at = -1
         gap_product = 1.0
@@ -200,7 +202,7 @@ def surface_batch(update, value_and_grad, apply, begin, end, surface, params, th
             if scheduled:
                 apply(schedule, h, t)
             update(x, grad, memory, h, t)
-            loss = _loss(value_and_grad, surface, surface_params, params, x, grad)
+            loss = evaluate(value_and_grad, surface, params, x, grad)
 
         rec_rows[r] = row
         metrics[r, M_FINAL] = loss
@@ -209,6 +211,55 @@ def surface_batch(update, value_and_grad, apply, begin, end, surface, params, th
         metrics[r, M_STEPS_DONE] = t
         log_gap_sum = np.log10(gap_product) + gap_exponent * np.log10(2.0)
         metrics[r, M_MEAN_LOG_GAP] = np.nan if diverged_at >= 0 else log_gap_sum / (t + 1)
+
+
+@jit(nogil=True)
+def surface_batch(update, value_and_grad, apply, begin, end, surface, params, theta, hp, schedules,
+                  state, grads, generators, steps, noise, noise_scale, seeds, record_every, bound,
+                  fstar, minima, targets, rec_loss, rec_theta, rec_rows, metrics):  # fmt: skip
+    """The engine of large jobs on the ten 2-D surfaces: the surface of index ``surface``
+    evaluated inlined, no call per step. Compiling the ten into it costs 2.5 s once; through the
+    function pointer instead, Adam on Rosenbrock ran at 0.51–0.53 of the fused loop against
+    0.65–0.74 inlined (``--only engine``)."""
+    _run_rows(_inlined, update, value_and_grad, apply, begin, end, surface, params, theta, hp,
+              schedules, state, grads, generators, steps, noise, noise_scale, seeds,
+              record_every, bound, fstar, minima, targets, rec_loss, rec_theta, rec_rows,
+              metrics)  # fmt: skip
+
+
+@jit(nogil=True)
+def problem_batch(update, value_and_grad, apply, begin, end, surface, params, theta, hp, schedules,
+                  state, grads, generators, steps, noise, noise_scale, seeds, record_every, bound,
+                  fstar, minima, targets, rec_loss, rec_theta, rec_rows, metrics):  # fmt: skip
+    """The engine of every other job: the problem is called through its kernel, so a first
+    command compiles one small engine and the one problem it runs (``surface`` is unused)."""
+    _run_rows(_called, update, value_and_grad, apply, begin, end, surface, params, theta, hp,
+              schedules, state, grads, generators, steps, noise, noise_scale, seeds,
+              record_every, bound, fstar, minima, targets, rec_loss, rec_theta, rec_rows,
+              metrics)  # fmt: skip
+
+
+def compiled(engine):
+    """``engine`` compiled for ``_SURFACE_SIGNATURE`` (or loaded from numba's cache) and for it
+    alone, so every optimizer and problem reuses that machine code. Neither engine compiles at
+    import: a command compiles only the one its runs need."""
+    return compiled_for(engine, _SURFACE_SIGNATURE)
+
+
+def compile_all() -> None:
+    """Both engines and the ten surfaces' kernels (``optbench warmup``)."""
+    from optbench.problems.surfaces import SURFACES
+
+    compiled(surface_batch)
+    compiled(problem_batch)
+    for spec in SURFACES.values():
+        problem_kernel(spec)
+
+
+INLINE_STEPS = 5_000_000
+"""A group of 2-D surface runs with at least this many steps in all runs the inlined engine
+(``surface_batch``), smaller ones ``problem_batch``: at ~5 M steps/s the pointer costs about
+a fifth of a second per million steps, the inlined engine 2.5 s to compile once per install."""
 
 
 def recorded_steps(n_steps: int, record_every: int, diverged_at: int, rows: int) -> np.ndarray:
@@ -223,10 +274,11 @@ def recorded_steps(n_steps: int, record_every: int, diverged_at: int, rows: int)
 
 
 def problem_kernel(problem) -> object:
-    """The problem's compiled kernel: a built-in's from its module, a user's compiled (once)."""
+    """The problem's compiled kernel: a built-in's from its module (compiled for the problem
+    signature on first use, or loaded from numba's cache), a user's compiled (once)."""
     if isinstance(problem.kernel, str):
         module, _, name = problem.kernel.partition(":")
-        return getattr(importlib.import_module(module), name)
+        return compiled_for(getattr(importlib.import_module(module), name), PROBLEM_SIGNATURE)
     return problem.compiled()
 
 
@@ -256,7 +308,7 @@ def run_surface_group(
     fstar = np.nan if problem.fstar is None else float(problem.fstar)
     schedules = constant_rows(n_runs) if schedules is None else schedules
     kernel = optimizer.compiled()
-    value_and_grad = problem_kernel(problem)
+    value_and_grad = problem_kernel(problem)  # compiled here, when first needed
     arguments = (
         problem.index,
         problem.kernel_params(),
@@ -282,8 +334,11 @@ def run_surface_group(
     )
     apply = schedule_function(schedules)
 
+    inlined = problem.index >= 0 and int(steps.sum()) >= INLINE_STEPS
+    engine = compiled(surface_batch if inlined else problem_batch)
+
     def chunk(begin: int, end: int) -> None:
-        surface_batch(kernel, value_and_grad, apply, begin, end, *arguments)
+        engine(kernel, value_and_grad, apply, begin, end, *arguments)
 
     began = time.perf_counter()
     in_threads(chunk, n_runs, SMALLEST_CHUNK)
