@@ -106,7 +106,7 @@ def test_family_comes_from_the_family_column_else_the_problem():
     assert family_names(runs.assign(family=["network"] * 3)).tolist() == ["network"] * 3
     for family in REGISTRY:
         module = family_module(family)
-        for entry in ("draw_run_figures", "draw_sweep_figures"):
+        for entry in ("run_figures", "sweep_figures"):
             assert callable(getattr(module, entry)), (family, entry)
 
 

@@ -22,8 +22,8 @@ if TYPE_CHECKING:
 def family_module(family: str) -> ModuleType:
     """The figure module ``family`` names (its ``figure_module``), imported on first use.
 
-    Each has the same entry points: ``draw_run_figures`` and ``draw_sweep_figures`` (the
-    figures only that family has)."""
+    Each has the same entry points, which list figures to draw as jobs (``concurrent``):
+    ``run_figures`` and ``sweep_figures`` (the figures only that family has)."""
     from optbench.families import get_family
 
     return importlib.import_module(get_family(family).figure_module)
@@ -114,14 +114,14 @@ def draw_run_figures(
 ) -> list[Path]:
     """The standard figures of a run folder, by each problem's family; one file per figure per
     problem. ``smoothing`` (an EMA weight in [0, 1)) applies to the network curves."""
+    from optbench.plots.concurrent import save_figures
+    from optbench.plots.schedules import has_schedule, lr_figure
+
     check_frames(runs, history, folder)
-    written: list[Path] = []
+    jobs = []
     for suffix, sub, hist in per_problem(runs, history):
         module = family_module(str(family_names(sub).iloc[0]))
-        written += module.draw_run_figures(sub, hist, folder, suffix, svg, smoothing)
-    from optbench.plots.schedules import has_schedule, lr_figure
-    from optbench.plots.style import save_figure
-
+        jobs += module.run_figures(sub, hist, folder, suffix, smoothing)
     if has_schedule(runs, history):
-        written += save_figure(lr_figure(runs, history), folder / "lr.png", svg)
-    return written
+        jobs.append((folder / "lr.png", lambda: lr_figure(runs, history)))
+    return save_figures(jobs, svg)

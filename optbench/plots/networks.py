@@ -7,7 +7,8 @@
 - ``weight_path``: one panel per optimizer with its parameter path projected on the two
   principal directions of that path, over the training loss on that plane.
 
-Each function takes frames and returns a Figure; ``style.save_figure`` writes and closes.
+Each function takes frames and returns a Figure; ``run_figures`` lists them as jobs, which
+``concurrent.save_figures`` draws and writes.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from optbench.columns import BOUNDARY_CSV, DATA_CSV, LANDSCAPE_CSV, WEIGHT_PATH_CSV
+from optbench.plots.concurrent import FigureJob
 from optbench.plots.style import (
     NOTHING_FINITE,
     color_for,
@@ -29,7 +31,6 @@ from optbench.plots.style import (
     line_style,
     median_band,
     panel_grid,
-    save_figure,
     say_nothing_drawn,
     setting_label,
 )
@@ -271,20 +272,19 @@ def weight_path_figure(runs: pd.DataFrame, walk: pd.DataFrame, plane: pd.DataFra
     return fig
 
 
-def draw_run_figures(
+def run_figures(
     runs: pd.DataFrame,
     history: pd.DataFrame,
     folder: Path,
     suffix: str = "",
-    svg: bool = False,
     smoothing: float = 0.0,
-) -> list[Path]:
+) -> list[FigureJob]:
     """The standard figures of a network run folder (those whose frames exist)."""
     import pandas as pd
 
-    written = save_figure(
-        curves_figure(runs, history, smoothing), folder / f"curves{suffix}.png", svg
-    )
+    jobs: list[FigureJob] = [
+        (folder / f"curves{suffix}.png", lambda: curves_figure(runs, history, smoothing))
+    ]
 
     def frame(name: str) -> pd.DataFrame | None:
         path = folder / name
@@ -295,25 +295,22 @@ def draw_run_figures(
 
     boundary, data = frame(BOUNDARY_CSV), frame(DATA_CSV)
     if boundary is not None and data is not None and len(boundary):
-        written += save_figure(
-            boundaries_figure(runs, boundary, data), folder / f"boundaries{suffix}.png", svg
-        )
+        jobs.append((folder / f"boundaries{suffix}.png",
+                     lambda: boundaries_figure(runs, boundary, data)))  # fmt: skip
     walk, plane = frame(WEIGHT_PATH_CSV), frame(LANDSCAPE_CSV)
     # A perceptron's loss is the 0/1 error: a few levels, no landscape for a path to descend.
     by_gradient = runs[runs["model"] != "perceptron"]
     if walk is not None and plane is not None and walk["run_id"].isin(by_gradient["run_id"]).any():
-        written += save_figure(
-            weight_path_figure(by_gradient, walk, plane), folder / f"weight_path{suffix}.png", svg
-        )
-    return written
+        jobs.append((folder / f"weight_path{suffix}.png",
+                     lambda: weight_path_figure(by_gradient, walk, plane)))  # fmt: skip
+    return jobs
 
 
-def draw_sweep_figures(
+def sweep_figures(
     picked: pd.DataFrame,
     history: pd.DataFrame,
     folder: Path,
-    svg: bool = False,
     many_problems: bool = False,
-) -> list[Path]:
+) -> list[FigureJob]:
     """None yet: a sweep's network runs appear in its shared figures (``plots.sweep``) only."""
     return []

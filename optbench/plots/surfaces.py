@@ -7,6 +7,7 @@ in plain numpy (``problems.surface_values``), so redrawing needs no compiler.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,6 +23,7 @@ from optbench.analysis import (
     varying,
 )
 from optbench.columns import GAP_TARGETS, target_column
+from optbench.plots.concurrent import FigureJob
 from optbench.plots.panels import cell_panels
 from optbench.plots.style import (
     GAP_FLOOR,
@@ -35,7 +37,6 @@ from optbench.plots.style import (
     line_style,
     median_band,
     panel_grid,
-    save_figure,
     say_in_axes,
     say_nothing_drawn,
     setting_label,
@@ -285,22 +286,21 @@ def loss_figure(runs: pd.DataFrame, history: pd.DataFrame, title: str | None = N
     return fig
 
 
-def draw_run_figures(
+def run_figures(
     runs: pd.DataFrame,
     history: pd.DataFrame,
     folder: Path,
     suffix: str = "",
-    svg: bool = False,
     smoothing: float = 0.0,
-) -> list[Path]:
+) -> list[FigureJob]:
     """The paths and the loss of one problem's runs (``smoothing`` is for networks only); no
     paths where they would mislead (``has_contour``)."""
-    written = []
+    jobs: list[FigureJob] = []
     if has_contour(_surface_for(runs)):
-        written = save_figure(
-            trajectories_figure(runs, history), folder / f"trajectories{suffix}.png", svg
+        jobs.append(
+            (folder / f"trajectories{suffix}.png", lambda: trajectories_figure(runs, history))
         )
-    return written + save_figure(loss_figure(runs, history), folder / f"loss{suffix}.png", svg)
+    return [*jobs, (folder / f"loss{suffix}.png", lambda: loss_figure(runs, history))]
 
 
 # ── a sweep's figures of surfaces ───────────────────────────────────────────────────────────
@@ -436,23 +436,27 @@ def performance_profile_figure(runs: pd.DataFrame, conditions: Sequence[str]) ->
     return fig
 
 
-def draw_sweep_figures(
+def sweep_figures(
     picked: pd.DataFrame,
     history: pd.DataFrame,
     folder: Path,
-    svg: bool = False,
     many_problems: bool = False,
-) -> list[Path]:
+) -> list[FigureJob]:
     """A trajectory grid per surface, the ECDF and the performance profile of the picked runs
     (gap targets exist on surfaces only). ``many_problems``: name the grids by problem."""
-    written: list[Path] = []
+    jobs: list[FigureJob] = []
     for problem in dict.fromkeys(picked["problem"]):
         if not has_contour(get_problem(problem)):
             continue
         suffix = f"-{problem.replace(':', '_')}" if many_problems else ""
-        figure = trajectory_grid_figure(picked, history, problem)
-        written += save_figure(figure, folder / f"trajectory_grid{suffix}.png", svg)
-    written += save_figure(ecdf_figure(picked), folder / "ecdf.png", svg)
+        grid = functools.partial(trajectory_grid_figure, picked, history, problem)
+        jobs.append((folder / f"trajectory_grid{suffix}.png", grid))
     conditions = [c for c in cell_columns(picked) if c != "optimizer"]
-    profile = performance_profile_figure(picked, conditions)
-    return written + save_figure(profile, folder / "performance_profile.png", svg)
+    return [
+        *jobs,
+        (folder / "ecdf.png", lambda: ecdf_figure(picked)),
+        (
+            folder / "performance_profile.png",
+            lambda: performance_profile_figure(picked, conditions),
+        ),
+    ]

@@ -15,6 +15,7 @@ import numpy as np
 from optbench.analysis import SCHEDULE_PREFIX, cell_columns, score
 from optbench.families import family_names
 from optbench.plots import check_frames, family_module
+from optbench.plots.concurrent import FigureJob, save_figures
 from optbench.plots.panels import cell_panels
 from optbench.plots.style import (
     CEILING,
@@ -26,7 +27,6 @@ from optbench.plots.style import (
     for_log_axis,
     median_band,
     panel_grid,
-    save_figure,
     say_nothing_drawn,
     symlog_yaxis,
 )
@@ -188,17 +188,15 @@ def draw_sweep_figures(
 ) -> list[Path]:
     """Every sweep figure that the sweep's shape supports; returns the files written."""
     check_frames(grid_runs, history, folder, needs=("final_gap", "final_loss", "steps"))
-    written = []
+    jobs: list[FigureJob] = []
     cells = cell_columns(grid_runs)
     if grid_runs.groupby(cells, dropna=False)["lr"].nunique().max() > 1:
-        written += save_figure(lr_sensitivity_figure(grid_runs), folder / "lr_sensitivity.png", svg)
+        jobs.append((folder / "lr_sensitivity.png", lambda: lr_sensitivity_figure(grid_runs)))
     picked_history = history[history["run_id"].isin(picked["run_id"])]
-    written += save_figure(
-        tuned_loss_figure(picked, picked_history), folder / "tuned_loss.png", svg
-    )
+    jobs.append((folder / "tuned_loss.png", lambda: tuned_loss_figure(picked, picked_history)))
     many = picked["problem"].nunique() > 1
     for family, rows in picked.groupby(family_names(picked), sort=False):
         own_history = picked_history[picked_history["run_id"].isin(rows["run_id"])]
         module = family_module(str(family))
-        written += module.draw_sweep_figures(rows, own_history, folder, svg, many_problems=many)
-    return written
+        jobs += module.sweep_figures(rows, own_history, folder, many_problems=many)
+    return save_figures(jobs, svg)
