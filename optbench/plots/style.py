@@ -88,10 +88,30 @@ def plain_log_labels(fig: Figure) -> None:
                     formatter.__class__ = PlainLogFormatter
 
 
+MINOR_TICK_DECADES = 4
+"""A log axis spanning more decades than this has no minor ticks: at eight a decade they are a
+comb that says nothing the gridded decades do not, and each is a tick object matplotlib builds
+and lays out (the loss figure's 80 took a third of a second to save)."""
+
+
+def thin_log_ticks(fig: Figure) -> None:
+    """No minor ticks on the log axes of ``fig`` that span more than ``MINOR_TICK_DECADES``."""
+    for ax in fig.axes:
+        for axis, limits in ((ax.xaxis, ax.get_xlim()), (ax.yaxis, ax.get_ylim())):
+            low, high = sorted(abs(v) for v in limits)
+            if (
+                axis.get_scale() == "log"
+                and low > 0
+                and math.log10(high / low) > MINOR_TICK_DECADES
+            ):
+                axis.set_minor_locator(matplotlib.ticker.NullLocator())
+
+
 def save_figure(fig: Figure, path: Path, svg: bool = False) -> list[Path]:
     """Write ``fig`` as PNG (and SVG) atomically, then close it. Returns the files written."""
     written = []
     plain_log_labels(fig)
+    thin_log_ticks(fig)
     try:
         for suffix in (".png", ".svg") if svg else (".png",):
             target = path.with_suffix(suffix)
