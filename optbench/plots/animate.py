@@ -17,7 +17,7 @@ from matplotlib.animation import PillowWriter
 
 from optbench.errors import OptbenchError
 from optbench.plots import per_problem
-from optbench.plots.style import POINT_STYLE, cannot_write, color_for
+from optbench.plots.style import POINT_STYLE, cannot_write, color_for, tight_layout
 from optbench.plots.surfaces import (
     contour_axes,
     draw_landmarks,
@@ -98,7 +98,7 @@ def trajectories_animation(
     title = ax.set_title(heading(last), y=1.0)
     legend = ax.legend(loc="best", framealpha=0.9)
     fig.set_dpi(DPI)
-    fig.tight_layout()
+    tight_layout(fig)
     fig.set_layout_engine(None)  # laid out once: no layout pass (a whole extra draw) per frame
     fig.canvas.draw()  # resolve loc="best" against the full paths, then pin it there
     legend.set_loc(tuple(legend.get_window_extent().transformed(ax.transAxes.inverted()).p0))

@@ -33,6 +33,7 @@ from optbench.plots.style import (
     panel_grid,
     say_nothing_drawn,
     setting_label,
+    tight_layout,
 )
 
 if TYPE_CHECKING:
@@ -138,7 +139,7 @@ def curves_figure(runs: pd.DataFrame, history: pd.DataFrame, smoothing: float = 
         integer_epochs(ax)
     ax_acc.legend(loc="lower right", framealpha=0.9)
     fig.suptitle(_title(runs), fontsize=12)
-    fig.tight_layout()
+    tight_layout(fig)
     return fig
 
 

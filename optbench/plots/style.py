@@ -107,6 +107,14 @@ def thin_log_ticks(fig: Figure) -> None:
                 axis.set_minor_locator(matplotlib.ticker.NullLocator())
 
 
+def tight_layout(fig: Figure, **options: Any) -> None:
+    """``fig.tight_layout`` with the log axes made plain and thin first: laying out measures
+    every tick label, so a mathtext label or a comb of minor ticks costs there as in saving."""
+    plain_log_labels(fig)
+    thin_log_ticks(fig)
+    fig.tight_layout(**options)
+
+
 def save_figure(fig: Figure, path: Path, svg: bool = False) -> list[Path]:
     """Write ``fig`` as PNG (and SVG) atomically, then close it. Returns the files written."""
     written = []

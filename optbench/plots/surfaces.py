@@ -41,6 +41,7 @@ from optbench.plots.style import (
     say_nothing_drawn,
     setting_label,
     symlog_yaxis,
+    tight_layout,
 )
 from optbench.problems import ObjectiveSpec, get_problem
 from optbench.problems.surface_values import grid_values
@@ -341,7 +342,7 @@ def trajectory_grid_figure(runs: pd.DataFrame, history: pd.DataFrame, problem: s
         seeds += f", {lost} diverged" if lost else ""
         ax.set_title(f"{optimizer}  lr {own['lr'].iloc[0]:.3g}  ({seeds}){settings}")
     fig.suptitle(f"{surface.label}: paths at the tuned learning rates", y=1.0)
-    fig.tight_layout()
+    tight_layout(fig)
     return fig
 
 

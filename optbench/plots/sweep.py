@@ -29,6 +29,7 @@ from optbench.plots.style import (
     panel_grid,
     say_nothing_drawn,
     symlog_yaxis,
+    tight_layout,
 )
 
 if TYPE_CHECKING:
@@ -74,7 +75,7 @@ def _legend_below(fig, axes) -> None:
         frameon=False,
         bbox_to_anchor=(0.5, -0.02),
     )
-    fig.tight_layout(rect=(0, 0.06, 1, 1))
+    tight_layout(fig, rect=(0, 0.06, 1, 1))
 
 
 def _diverged(runs: pd.DataFrame) -> str:
@@ -175,7 +176,7 @@ def tuned_loss_figure(runs: pd.DataFrame, history: pd.DataFrame) -> Figure:
         ax.legend(fontsize=8, framealpha=0.9)
     fig.suptitle("Loss curves at the tuned learning rates: median over seeds, band = their range",
                  y=1.0)  # fmt: skip
-    fig.tight_layout()
+    tight_layout(fig)
     return fig
 
 
