@@ -28,7 +28,6 @@ from numba import types
 from optbench._jit import UPDATE_FUNCTION, f8_1d, f8_2d, f8_3d, i8_1d, jit
 from optbench.families.networks import FAMILY, grad_norm_column, record_rows
 from optbench.families.networks.kernels import (
-    EVAL_CHUNK,
     PERCEPTRON,
     activation_width,
     eval_buffers,
@@ -36,10 +35,10 @@ from optbench.families.networks.kernels import (
     gather,
     init_params,
     l2_penalty,
-    layer_gradient_norms,
     loss_and_grad,
     max_width,
     param_count,
+    path_gradient_norms,
 )
 from optbench.families.output import EngineOutput
 from optbench.rng import below, seed_state
@@ -100,7 +99,6 @@ _BATCH_ARGS = (
     f8_3d,  # out: recorded rows (R, rows, N_REC)
     i8_1d,  # out: rows recorded per run (R,)
     f8_3d,  # out: θ at each recorded row (R, rows, P), or (R, 0, P) to keep none
-    f8_3d,  # out: ‖∂L/∂W_l‖ per layer at each recorded row (R, rows, L), or (R, 0, L): none
     f8_2d,  # out: final θ (R, P)
     f8_2d,  # out: metrics (R, N_FIXED_METRICS + T)
 )
@@ -126,11 +124,10 @@ def _record(
     rec,
     rec_rows,
     path,
-    norms,
-    scratch,
 ):
-    """Score ``theta`` on the train and test sets into the next row of run ``r``; keep θ
-    and, when ``norms`` has rows, each layer's gradient norm."""
+    """Score ``theta`` on the train and test sets into the next row of run ``r``; keep θ when
+    ``path`` has rows (a loop, not ``path[r, row, :] = theta``: numba's slice assignment
+    compiles a formatted shape-mismatch error that cost 4.4 s of a first run)."""
     row = rec_rows[r]
     rec_rows[r] = row + 1
     xbuf, ybuf, lbuf, acts = buffers
@@ -146,10 +143,8 @@ def _record(
     rec[r, row, R_TEST_LOSS] = test_loss
     rec[r, row, R_TEST_ACC] = test_acc
     if path.shape[1] > 0:
-        path[r, row, :] = theta
-    if norms.shape[1] > 0:
-        layer_gradient_norms(sizes, act, loss, theta, x, y, labels, buffers, scratch,
-                             norms[r, row])  # fmt: skip
+        for k in range(theta.size):
+            path[r, row, k] = theta[k]
 
 
 @jit
@@ -157,7 +152,8 @@ def _finish(r, diverged_at, steps_done, targets, rec, rec_rows, theta, final, me
     """Per-run metrics from its recorded rows: final and best values, epochs to each target."""
     rows = rec_rows[r]
     last = rows - 1
-    final[r, :] = theta
+    for k in range(theta.size):
+        final[r, k] = theta[k]
     metrics[r, M_FINAL] = rec[r, last, R_LOSS]
     best = np.inf
     best_acc = -np.inf
@@ -231,7 +227,6 @@ def _train_one(
     rec,
     rec_rows,
     path,
-    norms,
     final,
     metrics,
 ):
@@ -256,12 +251,6 @@ def _train_one(
     acts = np.empty(rows_per_batch * activation_width(sizes))
     dbuf = np.empty(2 * rows_per_batch * max_width(sizes))
     buffers = eval_buffers(sizes, n_out)
-    keep_norms = norms.shape[1] > 0  # scratch for the per-layer gradient norms, only if asked
-    scratch = (
-        np.empty(n_params if keep_norms else 0),
-        np.empty(n_params if keep_norms else 0),
-        np.empty(2 * EVAL_CHUNK * max_width(sizes) if keep_norms else 0),
-    )
 
     rec_rows[r] = 0
     t = 0
@@ -292,15 +281,21 @@ def _train_one(
                 break
         if diverged_at >= 0 or epoch % record_every == 0 or epoch == epochs:
             _record(r, t, epoch, sizes, act, loss, l2, theta, x, y, labels, xt, yt, labels_t,
-                    buffers, rec, rec_rows, path, norms, scratch)  # fmt: skip
+                    buffers, rec, rec_rows, path)  # fmt: skip
         if diverged_at >= 0:
             break
     _finish(r, diverged_at, t, targets, rec, rec_rows, theta, final, metrics)
 
 
-def network_batch(update, init, hp, schedules, state_size, batch_size, *batch) -> None:
+_NORM_ARGS = (0, 1, 2, 8, 9, 10, 16, 17)  # sizes, act, loss, x, y, labels, rec_rows, path of batch
+
+
+def network_batch(update, init, hp, schedules, state_size, batch_size, *batch, norms=None) -> None:
     """Every run of a group, ``_train_one`` each on a pool of threads (it releases the GIL, and
     each run writes only its own rows, so the numbers do not depend on the thread count).
+    With ``norms`` (R, rows, layers), each run's layer gradient norms at the θ its ``path``
+    kept at each recorded row, after its training: a kernel of its own, compiled only by runs
+    that ask for it (inside ``_train_one`` it cost every first run 3 s of compiling).
 
     A jitted ``prange`` loop would do the same, but compiling its parallel lowering around the
     whole training function cost about 11 of a first network command's 29 s; threads cost
@@ -311,6 +306,9 @@ def network_batch(update, init, hp, schedules, state_size, batch_size, *batch) -
 
     def train(r: int) -> None:
         _train_one(update, init, hp[r], schedules[r], state_size, batch_size, r, *batch)
+        if norms is not None:
+            sizes, act, loss, x, y, labels, rec_rows, path = (batch[k] for k in _NORM_ARGS)
+            path_gradient_norms(sizes, act, loss, path[r], rec_rows[r], x, y, labels, norms[r])
 
     threads = min(numba.get_num_threads(), runs)
     if threads <= 1:
@@ -362,8 +360,9 @@ def run_network_group(
     targets = np.asarray(ACCURACY_TARGETS, dtype=np.float64)
     rec = np.full((n_runs, rows, N_REC), np.nan)
     rec_rows = np.zeros(n_runs, dtype=np.int64)
-    path = np.full((n_runs, rows if keep_path else 0, n_params), np.nan)
-    norms = np.full((n_runs, rows if grad_norms else 0, sizes.size - 1), np.nan)
+    # the gradient norms are taken after training, at the θ kept at each recorded row
+    path = np.full((n_runs, rows if keep_path or grad_norms else 0, n_params), np.nan)
+    norms = np.full((n_runs, rows, sizes.size - 1), np.nan) if grad_norms else None
     final = np.empty((n_runs, n_params))
     metrics = np.empty((n_runs, N_FIXED_METRICS + targets.size))
     y_train, y_test = data.targets(int(sizes[-1]))
@@ -386,7 +385,6 @@ def run_network_group(
         rec,
         rec_rows,
         path,
-        norms,
         final,
         metrics,
     )
@@ -399,6 +397,7 @@ def run_network_group(
         optimizer.state_size(n_params),
         1 if perceptron else int(options.batch_size),
         *common,
+        norms=norms,
     )
     elapsed = time.perf_counter() - began
     history = {name: rec[:, :, column] for name, column in HISTORY.items()}

@@ -36,7 +36,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import prange
 
 from optbench._jit import jit
 from optbench.problems.networks import PERCEPTRON_LOSS
@@ -415,20 +414,39 @@ def predict(sizes, act, loss, theta, x):
     return out
 
 
-@jit(parallel=True)
+@jit(nogil=True)
+def plane_row(sizes, act, loss, l2, center, u, v, alphas, beta, x, y, labels, out):
+    """Objective at θ = center + α·u + β·v for every α of ``alphas`` into ``out``: one row of
+    the loss landscape under a weight-space trajectory."""
+    theta = np.empty(center.size)
+    xbuf, ybuf, lbuf, acts = eval_buffers(sizes, sizes[sizes.size - 1])
+    for ia in range(alphas.size):
+        for k in range(center.size):
+            theta[k] = center[k] + alphas[ia] * u[k] + beta * v[k]
+        data, _ = evaluate(sizes, act, loss, theta, x, y, labels, xbuf, ybuf, lbuf, acts)
+        out[ia] = data + l2_penalty(sizes, theta, l2)
+
+
 def plane_losses(sizes, act, loss, l2, center, u, v, alphas, betas, x, y, labels):
-    """Objective at θ = center + α·u + β·v on the grid ``alphas × betas`` (rows follow betas):
-    the loss landscape under a weight-space trajectory. Grid rows run in parallel."""
+    """Objective on the grid ``alphas × betas`` (rows follow betas), rows on a pool of threads
+    (``plane_row`` releases the GIL). A jitted ``prange`` loop compiled its parallel lowering in
+    about 4 s of a first run; threads cost nothing to compile."""
+    import numba
+
     out = np.empty((betas.size, alphas.size))
-    n_out = sizes[sizes.size - 1]
-    for jb in prange(betas.size):
-        theta = np.empty(center.size)
-        xbuf, ybuf, lbuf, acts = eval_buffers(sizes, n_out)
-        for ia in range(alphas.size):
-            for k in range(center.size):
-                theta[k] = center[k] + alphas[ia] * u[k] + betas[jb] * v[k]
-            data, _ = evaluate(sizes, act, loss, theta, x, y, labels, xbuf, ybuf, lbuf, acts)
-            out[jb, ia] = data + l2_penalty(sizes, theta, l2)
+
+    def row(jb):
+        plane_row(sizes, act, loss, l2, center, u, v, alphas, betas[jb], x, y, labels, out[jb])
+
+    threads = min(numba.get_num_threads(), betas.size)
+    if threads <= 1:
+        for jb in range(betas.size):
+            row(jb)
+        return out
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(threads) as pool:
+        list(pool.map(row, range(betas.size)))
     return out
 
 
@@ -463,6 +481,18 @@ def layer_gradient_norms(sizes, act, loss, theta, x, y, labels, buffers, scratch
             s += total[off + k] * total[off + k]
         out[layer] = np.sqrt(s)
         off += n_w + sizes[layer + 1]
+
+
+@jit(nogil=True)
+def path_gradient_norms(sizes, act, loss, path, rows, x, y, labels, out):
+    """``layer_gradient_norms`` at each of the first ``rows`` θ of ``path`` into ``out[row]``:
+    the engine calls it after a run trains (only when asked), so training never compiles it."""
+    n_params = path.shape[1]
+    buffers = eval_buffers(sizes, y.shape[1])
+    width = max_width(sizes)
+    scratch = (np.empty(n_params), np.empty(n_params), np.empty(2 * EVAL_CHUNK * width))
+    for row in range(rows):
+        layer_gradient_norms(sizes, act, loss, path[row], x, y, labels, buffers, scratch, out[row])
 
 
 @jit
