@@ -106,6 +106,7 @@ _BATCH_ARGS = (
 
 @jit
 def _record(
+    score,
     r,
     step,
     epoch,
@@ -125,16 +126,17 @@ def _record(
     rec_rows,
     path,
 ):
-    """Score ``theta`` on the train and test sets into the next row of run ``r``; keep θ when
-    ``path`` has rows (a loop, not ``path[r, row, :] = theta``: numba's slice assignment
-    compiles a formatted shape-mismatch error that cost 4.4 s of a first run)."""
+    """Score ``theta`` on the train and test sets (``score`` is ``kernels.evaluate``) into the
+    next row of run ``r``; keep θ when ``path`` has rows (a loop, not ``path[r, row, :] =
+    theta``: numba's slice assignment compiles a formatted shape-mismatch error that cost 4.4 s
+    of a first run)."""
     row = rec_rows[r]
     rec_rows[r] = row + 1
-    xbuf, ybuf, lbuf, acts = buffers
-    train_loss, train_acc = evaluate(sizes, act, loss, theta, x, y, labels, xbuf, ybuf, lbuf, acts)
-    test_loss, test_acc = evaluate(
-        sizes, act, loss, theta, xt, yt, labels_t, xbuf, ybuf, lbuf, acts
-    )
+    xbuf, ybuf, lbuf, acts, scores = buffers
+    score(sizes, act, loss, theta, x, y, labels, xbuf, ybuf, lbuf, acts, scores)
+    train_loss, train_acc = scores[0], scores[1]
+    score(sizes, act, loss, theta, xt, yt, labels_t, xbuf, ybuf, lbuf, acts, scores)
+    test_loss, test_acc = scores[0], scores[1]
     rec[r, row, R_STEP] = step
     rec[r, row, R_EPOCH] = epoch
     rec[r, row, R_LOSS] = train_loss + l2_penalty(sizes, theta, l2)
@@ -188,7 +190,22 @@ def _shuffle(order, rng):
         order[j] = tmp
 
 
+I8 = types.int64
+LOSS_AND_GRAD_FUNCTION = types.FunctionType(
+    types.float64(i8_1d, I8, I8, types.float64, f8_1d, f8_1d, f8_2d, f8_2d, i8_1d, f8_1d, f8_1d)
+)
+"""``kernels.loss_and_grad(sizes, act, loss, l2, theta, grad, x, y, labels, acts, dbuf)``."""
+EVALUATE_FUNCTION = types.FunctionType(
+    types.void(i8_1d, I8, I8, f8_1d, f8_2d, f8_2d, i8_1d, f8_1d, f8_1d, i8_1d, f8_1d, f8_1d)
+)
+"""``kernels.evaluate(sizes, act, loss, theta, x, y, labels, xbuf, ybuf, lbuf, acts, out)``.
+Both reach ``_train_one`` as first-class functions, as the optimizer does: compiled on their
+own, once, not linked into (and optimised again inside) the training loop's machine code,
+which cost a first run 3 s."""
+
 _TRAIN_ONE_SIGNATURE = types.void(
+    LOSS_AND_GRAD_FUNCTION,
+    EVALUATE_FUNCTION,
     UPDATE_FUNCTION,
     types.int64,  # initialisation code
     f8_1d,  # this run's hp
@@ -202,6 +219,8 @@ _TRAIN_ONE_SIGNATURE = types.void(
 
 @jit(signature=_TRAIN_ONE_SIGNATURE, nogil=True)
 def _train_one(
+    step_grad,
+    score,
     update,
     init,
     hp,
@@ -244,13 +263,16 @@ def _train_one(
     state = np.zeros(state_size)
     h = hp.copy()
     scheduled = schedule_changes_lr(schedule)  # once per run: a constant lr costs nothing
-    order = np.arange(n)
+    order = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        order[i] = i
     xb_buf = np.empty(rows_per_batch * sizes[0])
     yb_buf = np.empty(rows_per_batch * n_out)
     lb_buf = np.empty(rows_per_batch, dtype=np.int64)
     acts = np.empty(rows_per_batch * activation_width(sizes))
     dbuf = np.empty(2 * rows_per_batch * max_width(sizes))
-    buffers = eval_buffers(sizes, n_out)
+    xbuf, ybuf, lbuf, eval_acts = eval_buffers(sizes, n_out)
+    buffers = (xbuf, ybuf, lbuf, eval_acts, np.empty(2))
 
     rec_rows[r] = 0
     t = 0
@@ -265,7 +287,7 @@ def _train_one(
             lb = lb_buf[: stop - start]
             for i in range(stop - start):
                 lb[i] = labels[order[start + i]]
-            value = loss_and_grad(sizes, act, loss, l2, theta, grad, xb, yb, lb, acts, dbuf)
+            value = step_grad(sizes, act, loss, l2, theta, grad, xb, yb, lb, acts, dbuf)
             if not np.isfinite(value):
                 diverged_at = t
                 break
@@ -280,7 +302,7 @@ def _train_one(
             if diverged_at >= 0:
                 break
         if diverged_at >= 0 or epoch % record_every == 0 or epoch == epochs:
-            _record(r, t, epoch, sizes, act, loss, l2, theta, x, y, labels, xt, yt, labels_t,
+            _record(score, r, t, epoch, sizes, act, loss, l2, theta, x, y, labels, xt, yt, labels_t,
                     buffers, rec, rec_rows, path)  # fmt: skip
         if diverged_at >= 0:
             break
@@ -305,7 +327,18 @@ def network_batch(update, init, hp, schedules, state_size, batch_size, *batch, n
     runs = hp.shape[0]
 
     def train(r: int) -> None:
-        _train_one(update, init, hp[r], schedules[r], state_size, batch_size, r, *batch)
+        _train_one(
+            loss_and_grad,
+            evaluate,
+            update,
+            init,
+            hp[r],
+            schedules[r],
+            state_size,
+            batch_size,
+            r,
+            *batch,
+        )
         if norms is not None:
             sizes, act, loss, x, y, labels, rec_rows, path = (batch[k] for k in _NORM_ARGS)
             path_gradient_norms(sizes, act, loss, path[r], rec_rows[r], x, y, labels, norms[r])

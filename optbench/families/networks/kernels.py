@@ -76,17 +76,15 @@ def init_params(sizes, init, rng, theta):
         n_in = sizes[layer]
         n_out = sizes[layer + 1]
         n_w = n_in * n_out
-        if init == XAVIER:
-            limit = np.sqrt(6.0 / (n_in + n_out))
-            for i in range(n_w):
-                theta[off + i] = limit * (2.0 * uniform(rng) - 1.0)
-        elif init == HE:
-            std = np.sqrt(2.0 / n_in)
-            for i in range(n_w):
-                theta[off + i] = std * normal(rng)
-        else:
-            for i in range(n_w):
-                theta[off + i] = NORMAL_INIT_STD * normal(rng)
+        # one call site per draw: each inlined ``normal`` cost 0.3 s of compiling
+        scale = np.sqrt(6.0 / (n_in + n_out)) if init == XAVIER else NORMAL_INIT_STD
+        if init == HE:
+            scale = np.sqrt(2.0 / n_in)
+        for i in range(n_w):
+            if init == XAVIER:
+                theta[off + i] = scale * (2.0 * uniform(rng) - 1.0)
+            else:
+                theta[off + i] = scale * normal(rng)
         for j in range(n_out):
             theta[off + n_w + j] = 0.0
         off += n_w + n_out
@@ -341,20 +339,23 @@ def max_width(sizes):
 
 @jit
 def gather(x, index, start, stop, out):
-    """Rows ``index[start:stop]`` of ``x`` copied into the leading rows of the flat ``out``;
-    returns them as a C-contiguous (stop − start) × columns view."""
+    """Rows ``index[start:stop]`` of ``x`` (rows ``start:stop`` themselves when ``index`` is
+    empty) copied into the leading rows of the flat ``out``; returns them as a C-contiguous
+    (stop − start) × columns view."""
     cols = x.shape[1]
     view = out[: (stop - start) * cols].reshape(stop - start, cols)
     for i in range(stop - start):
-        src = index[start + i]
+        src = index[start + i] if index.size > 0 else start + i
         for j in range(cols):
             view[i, j] = x[src, j]
     return view
 
 
-@jit
-def evaluate(sizes, act, loss, theta, x, y, labels, xbuf, ybuf, lbuf, acts):
-    """(mean data loss, accuracy) of ``theta`` over a whole data set, in chunks of EVAL_CHUNK.
+@jit(nogil=True)
+def evaluate(sizes, act, loss, theta, x, y, labels, xbuf, ybuf, lbuf, acts, out):
+    """(mean data loss, accuracy) of ``theta`` over a whole data set into ``out[0]``,
+    ``out[1]``, in chunks of EVAL_CHUNK rows (results in an array, not a returned tuple: the
+    engine calls it as a first-class function).
 
     Buffers: ``xbuf`` ≥ EVAL_CHUNK × n_in, ``ybuf`` ≥ EVAL_CHUNK × n_out, ``lbuf`` ≥ EVAL_CHUNK
     ints, ``acts`` ≥ EVAL_CHUNK × activation_width(sizes).
@@ -362,8 +363,8 @@ def evaluate(sizes, act, loss, theta, x, y, labels, xbuf, ybuf, lbuf, acts):
     n = x.shape[0]
     total = 0.0
     correct = 0
-    index = np.arange(n)
-    dummy = np.empty((1, 1))
+    index = lbuf[:0]  # no row index: gather copies rows start:stop
+    dummy = xbuf[:1].reshape(1, 1)  # output_loss writes no gradient here
     for start in range(0, n, EVAL_CHUNK):
         stop = min(start + EVAL_CHUNK, n)
         xb = gather(x, index, start, stop, xbuf)
@@ -374,7 +375,8 @@ def evaluate(sizes, act, loss, theta, x, y, labels, xbuf, ybuf, lbuf, acts):
         part, hits = output_loss(loss, z, yb, lbuf[: stop - start], dummy, stop < start)
         total += part
         correct += hits
-    return total / n, correct / n
+    out[0] = total / n
+    out[1] = correct / n
 
 
 @jit
@@ -388,55 +390,58 @@ def eval_buffers(sizes, n_targets):
 
 
 @jit
+def output_link(loss, z, out):
+    """Output probabilities of the logits ``z`` into ``out``: softmax, sigmoid, identity or
+    step(z)."""
+    for i in range(z.shape[0]):
+        if loss == CROSS_ENTROPY:
+            lse = _logsumexp(z, i)
+            for j in range(z.shape[1]):
+                out[i, j] = np.exp(z[i, j] - lse)
+        else:
+            for j in range(z.shape[1]):
+                v = z[i, j]
+                if loss == BCE:
+                    v = 1.0 / (1.0 + np.exp(-v))
+                elif loss == PERCEPTRON:
+                    v = 1.0 if v >= 0.0 else 0.0
+                out[i, j] = v
+
+
 def predict(sizes, act, loss, theta, x):
-    """Output probabilities for every row of ``x``: softmax, sigmoid, identity or step(z)."""
+    """Output probabilities for every row of ``x``, EVAL_CHUNK rows at a time. A Python loop
+    over the jitted ``gather``, ``forward`` (compiled by training already) and ``output_link``:
+    one jitted function holding them all cost a first run 1.7 s of compiling."""
     n = x.shape[0]
-    n_out = sizes[sizes.size - 1]
+    n_out = int(sizes[sizes.size - 1])
     out = np.empty((n, n_out))
-    xbuf, _, _, acts = eval_buffers(sizes, n_out)
-    index = np.arange(n)
+    xbuf, _, lbuf, acts = eval_buffers(sizes, n_out)
+    index = lbuf[:0]
     for start in range(0, n, EVAL_CHUNK):
         stop = min(start + EVAL_CHUNK, n)
         z = forward(sizes, act, theta, gather(x, index, start, stop, xbuf), acts)
-        for i in range(stop - start):
-            if loss == CROSS_ENTROPY:
-                lse = _logsumexp(z, i)
-                for j in range(n_out):
-                    out[start + i, j] = np.exp(z[i, j] - lse)
-            else:
-                for j in range(n_out):
-                    v = z[i, j]
-                    if loss == BCE:
-                        v = 1.0 / (1.0 + np.exp(-v))
-                    elif loss == PERCEPTRON:
-                        v = 1.0 if v >= 0.0 else 0.0
-                    out[start + i, j] = v
+        output_link(loss, z, out[start:stop])
     return out
 
 
-@jit(nogil=True)
-def plane_row(sizes, act, loss, l2, center, u, v, alphas, beta, x, y, labels, out):
-    """Objective at θ = center + α·u + β·v for every α of ``alphas`` into ``out``: one row of
-    the loss landscape under a weight-space trajectory."""
-    theta = np.empty(center.size)
-    xbuf, ybuf, lbuf, acts = eval_buffers(sizes, sizes[sizes.size - 1])
-    for ia in range(alphas.size):
-        for k in range(center.size):
-            theta[k] = center[k] + alphas[ia] * u[k] + beta * v[k]
-        data, _ = evaluate(sizes, act, loss, theta, x, y, labels, xbuf, ybuf, lbuf, acts)
-        out[ia] = data + l2_penalty(sizes, theta, l2)
-
-
 def plane_losses(sizes, act, loss, l2, center, u, v, alphas, betas, x, y, labels):
-    """Objective on the grid ``alphas × betas`` (rows follow betas), rows on a pool of threads
-    (``plane_row`` releases the GIL). A jitted ``prange`` loop compiled its parallel lowering in
-    about 4 s of a first run; threads cost nothing to compile."""
+    """Objective at θ = center + α·u + β·v on the grid ``alphas × betas`` (rows follow betas):
+    the loss landscape under a weight-space trajectory. Rows run on a pool of threads, each
+    point one call of ``evaluate`` (compiled by training already; it releases the GIL): a
+    jitted ``prange`` loop cost a first run about 4 s of compiling its parallel lowering, a
+    jitted row function 1 s more than this."""
     import numba
 
     out = np.empty((betas.size, alphas.size))
+    n_out = int(sizes[sizes.size - 1])
 
     def row(jb):
-        plane_row(sizes, act, loss, l2, center, u, v, alphas, betas[jb], x, y, labels, out[jb])
+        buffers = eval_buffers(sizes, n_out)
+        scores = np.empty(2)
+        for ia in range(alphas.size):
+            theta = center + alphas[ia] * u + betas[jb] * v  # as (c + α·u) + β·v, rounding too
+            evaluate(sizes, act, loss, theta, x, y, labels, *buffers, scores)
+            out[jb, ia] = scores[0] + l2_penalty(sizes, theta, l2)
 
     threads = min(numba.get_num_threads(), betas.size)
     if threads <= 1:
@@ -460,7 +465,7 @@ def layer_gradient_norms(sizes, act, loss, theta, x, y, labels, buffers, scratch
     xbuf, ybuf, lbuf, acts = buffers
     grad, total, dbuf = scratch
     n = x.shape[0]
-    index = np.arange(n)
+    index = lbuf[:0]  # no row index: gather copies rows start:stop
     total[:] = 0.0
     for start in range(0, n, EVAL_CHUNK):
         stop = min(start + EVAL_CHUNK, n)
