@@ -181,6 +181,16 @@ def _finish(r, diverged_at, steps_done, targets, rec, rec_rows, theta, final, me
 
 
 @jit
+def _beyond(theta, bound):
+    """Whether any |θ_k| exceeds ``bound`` or is NaN: an or over every element without an early
+    exit, so LLVM vectorises it (the early-exit loop cost a large net's step 130 µs, this 20)."""
+    out = False
+    for k in range(theta.size):
+        out |= not abs(theta[k]) <= bound  # also catches NaN
+    return out
+
+
+@jit
 def _shuffle(order, rng):
     """Fisher–Yates shuffle of ``order`` in place from the run's generator."""
     for i in range(order.size - 1, 0, -1):
@@ -295,11 +305,8 @@ def _train_one(
             if scheduled:
                 apply_schedule(schedule, h, t)
             update(theta, grad, state, h, t)
-            for k in range(n_params):
-                if not abs(theta[k]) <= bound:  # also catches NaN
-                    diverged_at = t
-                    break
-            if diverged_at >= 0:
+            if _beyond(theta, bound):
+                diverged_at = t
                 break
         if diverged_at >= 0 or epoch % record_every == 0 or epoch == epochs:
             _record(score, r, t, epoch, sizes, act, loss, l2, theta, x, y, labels, xt, yt, labels_t,
