@@ -30,7 +30,7 @@ from optbench.families.networks import FAMILY, grad_norm_column, record_rows
 from optbench.families.networks.kernels import (
     PERCEPTRON,
     activation_width,
-    eval_buffers,
+    eval_buffer,
     evaluate,
     gather,
     init_params,
@@ -132,10 +132,10 @@ def _record(
     of a first run)."""
     row = rec_rows[r]
     rec_rows[r] = row + 1
-    xbuf, ybuf, lbuf, acts, scores = buffers
-    score(sizes, act, loss, theta, x, y, labels, xbuf, ybuf, lbuf, acts, scores)
+    acts, scores = buffers
+    score(sizes, act, loss, theta, x, y, labels, acts, scores)
     train_loss, train_acc = scores[0], scores[1]
-    score(sizes, act, loss, theta, xt, yt, labels_t, xbuf, ybuf, lbuf, acts, scores)
+    score(sizes, act, loss, theta, xt, yt, labels_t, acts, scores)
     test_loss, test_acc = scores[0], scores[1]
     rec[r, row, R_STEP] = step
     rec[r, row, R_EPOCH] = epoch
@@ -206,9 +206,9 @@ LOSS_AND_GRAD_FUNCTION = types.FunctionType(
 )
 """``kernels.loss_and_grad(sizes, act, loss, l2, theta, grad, x, y, labels, acts, dbuf)``."""
 EVALUATE_FUNCTION = types.FunctionType(
-    types.void(i8_1d, I8, I8, f8_1d, f8_2d, f8_2d, i8_1d, f8_1d, f8_1d, i8_1d, f8_1d, f8_1d)
+    types.void(i8_1d, I8, I8, f8_1d, f8_2d, f8_2d, i8_1d, f8_1d, f8_1d)
 )
-"""``kernels.evaluate(sizes, act, loss, theta, x, y, labels, xbuf, ybuf, lbuf, acts, out)``.
+"""``kernels.evaluate(sizes, act, loss, theta, x, y, labels, acts, out)``.
 Both reach ``_train_one`` as first-class functions, as the optimizer does: compiled on their
 own, once, not linked into (and optimised again inside) the training loop's machine code,
 which cost a first run 3 s."""
@@ -281,8 +281,7 @@ def _train_one(
     lb_buf = np.empty(rows_per_batch, dtype=np.int64)
     acts = np.empty(rows_per_batch * activation_width(sizes))
     dbuf = np.empty(2 * rows_per_batch * max_width(sizes))
-    xbuf, ybuf, lbuf, eval_acts = eval_buffers(sizes, n_out)
-    buffers = (xbuf, ybuf, lbuf, eval_acts, np.empty(2))
+    buffers = (eval_buffer(sizes), np.empty(2))  # evaluate's activations and its two results
 
     rec_rows[r] = 0
     t = 0

@@ -361,40 +361,34 @@ def max_width(sizes):
 
 @jit
 def gather(x, index, start, stop, out):
-    """Rows ``index[start:stop]`` of ``x`` (rows ``start:stop`` themselves when ``index`` is
-    empty) copied into the leading rows of the flat ``out``; returns them as a C-contiguous
-    (stop − start) × columns view."""
+    """Rows ``index[start:stop]`` of ``x`` copied into the leading rows of the flat ``out``;
+    returns them as a C-contiguous (stop − start) × columns view."""
     cols = x.shape[1]
     view = out[: (stop - start) * cols].reshape(stop - start, cols)
     for i in range(stop - start):
-        src = index[start + i] if index.size > 0 else start + i
+        src = index[start + i]
         for j in range(cols):
             view[i, j] = x[src, j]
     return view
 
 
 @jit(nogil=True)
-def evaluate(sizes, act, loss, theta, x, y, labels, xbuf, ybuf, lbuf, acts, out):
+def evaluate(sizes, act, loss, theta, x, y, labels, acts, out):
     """(mean data loss, accuracy) of ``theta`` over a whole data set into ``out[0]``,
     ``out[1]``, in chunks of EVAL_CHUNK rows (results in an array, not a returned tuple: the
-    engine calls it as a first-class function).
+    engine calls it as a first-class function). Each chunk is a view of ``x``'s rows (they are
+    contiguous already: copying them cost 1.6 MB of traffic per chunk on the digits).
 
-    Buffers: ``xbuf`` ≥ EVAL_CHUNK × n_in, ``ybuf`` ≥ EVAL_CHUNK × n_out, ``lbuf`` ≥ EVAL_CHUNK
-    ints, ``acts`` ≥ EVAL_CHUNK × activation_width(sizes).
+    ``acts`` holds at least EVAL_CHUNK × activation_width(sizes) floats.
     """
     n = x.shape[0]
     total = 0.0
     correct = 0
-    index = lbuf[:0]  # no row index: gather copies rows start:stop
-    dummy = xbuf[:1].reshape(1, 1)  # output_loss writes no gradient here
+    dummy = acts[:1].reshape(1, 1)  # output_loss writes no gradient here
     for start in range(0, n, EVAL_CHUNK):
         stop = min(start + EVAL_CHUNK, n)
-        xb = gather(x, index, start, stop, xbuf)
-        yb = gather(y, index, start, stop, ybuf)
-        for i in range(stop - start):
-            lbuf[i] = labels[start + i]
-        z = forward(sizes, act, theta, xb, acts)
-        part, hits = output_loss(loss, z, yb, lbuf[: stop - start], dummy, stop < start)
+        z = forward(sizes, act, theta, x[start:stop], acts)
+        part, hits = output_loss(loss, z, y[start:stop], labels[start:stop], dummy, stop < start)
         total += part
         correct += hits
     out[0] = total / n
@@ -402,13 +396,9 @@ def evaluate(sizes, act, loss, theta, x, y, labels, xbuf, ybuf, lbuf, acts, out)
 
 
 @jit
-def eval_buffers(sizes, n_targets):
-    """Scratch buffers for ``evaluate`` (allocated once per run, never per call)."""
-    xbuf = np.empty(EVAL_CHUNK * sizes[0])
-    ybuf = np.empty(EVAL_CHUNK * n_targets)
-    lbuf = np.empty(EVAL_CHUNK, dtype=np.int64)
-    acts = np.empty(EVAL_CHUNK * activation_width(sizes))
-    return xbuf, ybuf, lbuf, acts
+def eval_buffer(sizes):
+    """Scratch activations for ``evaluate`` (allocated once per run, never per call)."""
+    return np.empty(EVAL_CHUNK * activation_width(sizes))
 
 
 @jit
@@ -432,17 +422,14 @@ def output_link(loss, z, out):
 
 def predict(sizes, act, loss, theta, x):
     """Output probabilities for every row of ``x``, EVAL_CHUNK rows at a time. A Python loop
-    over the jitted ``gather``, ``forward`` (compiled by training already) and ``output_link``:
+    over the jitted ``forward`` (compiled by training already) and ``output_link``:
     one jitted function holding them all cost a first run 1.7 s of compiling."""
     n = x.shape[0]
-    n_out = int(sizes[sizes.size - 1])
-    out = np.empty((n, n_out))
-    xbuf, _, lbuf, acts = eval_buffers(sizes, n_out)
-    index = lbuf[:0]
+    out = np.empty((n, int(sizes[sizes.size - 1])))
+    acts = eval_buffer(sizes)
     for start in range(0, n, EVAL_CHUNK):
         stop = min(start + EVAL_CHUNK, n)
-        z = forward(sizes, act, theta, gather(x, index, start, stop, xbuf), acts)
-        output_link(loss, z, out[start:stop])
+        output_link(loss, forward(sizes, act, theta, x[start:stop], acts), out[start:stop])
     return out
 
 
@@ -455,14 +442,13 @@ def plane_losses(sizes, act, loss, l2, center, u, v, alphas, betas, x, y, labels
     import numba
 
     out = np.empty((betas.size, alphas.size))
-    n_out = int(sizes[sizes.size - 1])
 
     def row(jb):
-        buffers = eval_buffers(sizes, n_out)
+        acts = eval_buffer(sizes)
         scores = np.empty(2)
         for ia in range(alphas.size):
             theta = center + alphas[ia] * u + betas[jb] * v  # as (c + α·u) + β·v, rounding too
-            evaluate(sizes, act, loss, theta, x, y, labels, *buffers, scores)
+            evaluate(sizes, act, loss, theta, x, y, labels, acts, scores)
             out[jb, ia] = scores[0] + l2_penalty(sizes, theta, l2)
 
     threads = min(numba.get_num_threads(), betas.size)
@@ -478,24 +464,19 @@ def plane_losses(sizes, act, loss, l2, center, u, v, alphas, betas, x, y, labels
 
 
 @jit
-def layer_gradient_norms(sizes, act, loss, theta, x, y, labels, buffers, scratch, out):
+def layer_gradient_norms(sizes, act, loss, theta, x, y, labels, acts, scratch, out):
     """‖∂L/∂W_l‖ of every layer ``l`` into ``out``: the gradient of the mean data loss (no L2
     term) over the whole training set, summed chunk by chunk through the very backprop training
     uses. The backprop lesson draws it per epoch to show gradients vanishing in deep sigmoid
     nets. ``scratch`` = (grad, total: param_count floats each; dbuf: 2 × EVAL_CHUNK × max width).
     """
-    xbuf, ybuf, lbuf, acts = buffers
     grad, total, dbuf = scratch
     n = x.shape[0]
-    index = lbuf[:0]  # no row index: gather copies rows start:stop
-    total[:] = 0.0
+    for k in range(total.size):
+        total[k] = 0.0
     for start in range(0, n, EVAL_CHUNK):
         stop = min(start + EVAL_CHUNK, n)
-        xb = gather(x, index, start, stop, xbuf)
-        yb = gather(y, index, start, stop, ybuf)
-        lb = lbuf[: stop - start]
-        for i in range(stop - start):
-            lb[i] = labels[start + i]
+        xb, yb, lb = x[start:stop], y[start:stop], labels[start:stop]
         loss_and_grad(sizes, act, loss, 0.0, theta, grad, xb, yb, lb, acts, dbuf)
         share = (stop - start) / n
         for k in range(total.size):
@@ -515,11 +496,11 @@ def path_gradient_norms(sizes, act, loss, path, rows, x, y, labels, out):
     """``layer_gradient_norms`` at each of the first ``rows`` θ of ``path`` into ``out[row]``:
     the engine calls it after a run trains (only when asked), so training never compiles it."""
     n_params = path.shape[1]
-    buffers = eval_buffers(sizes, y.shape[1])
+    acts = eval_buffer(sizes)
     width = max_width(sizes)
     scratch = (np.empty(n_params), np.empty(n_params), np.empty(2 * EVAL_CHUNK * width))
     for row in range(rows):
-        layer_gradient_norms(sizes, act, loss, path[row], x, y, labels, buffers, scratch, out[row])
+        layer_gradient_norms(sizes, act, loss, path[row], x, y, labels, acts, scratch, out[row])
 
 
 @jit
