@@ -90,6 +90,7 @@ f8_1d = types.float64[::1]
 f8_2d = types.float64[:, ::1]
 f8_3d = types.float64[:, :, ::1]
 i8_1d = types.int64[::1]
+u8_1d = types.uint64[::1]
 
 KERNEL_SIGNATURE = types.void(f8_1d, f8_1d, f8_1d, f8_1d, types.int64)
 """``update(theta, grad, state, hp, t)``: every optimizer kernel has exactly this signature."""
@@ -106,6 +107,15 @@ signature (θ of any length, the gradient written into ``grad``, the problem's p
 PROBLEM_FUNCTION = types.FunctionType(PROBLEM_SIGNATURE)
 """The engine takes the problem as a first-class function of this type, as it takes the
 optimizer: a new problem compiles only its own kernel and reuses the cached engine."""
+
+
+SCHEDULE_SIGNATURE = types.void(f8_1d, f8_1d, types.int64)
+"""``apply(row, hp, t)``: sets ``hp`` for update ``t`` from a run's schedule row."""
+
+SCHEDULE_FUNCTION = types.FunctionType(SCHEDULE_SIGNATURE)
+"""The engines take the schedule as a first-class function too, so the schedules compile only
+when a run has one (``optbench.schedules.kernels.schedule_function``), never on a first run at a
+constant learning rate."""
 
 
 _ANNOUNCED: set[str] = set()

@@ -11,8 +11,10 @@ docs/optimizers.md.
 Only the small helpers are inlined (``inline="always"``). Inlining ``apply_schedule`` and
 ``scheduled_lr`` into the engines removed the cost of a schedule (the cosine engine ratio of the
 perf suite 0.69 against 0.68 at a constant lr) but took the surface engine's first compile from
-11 s to 29 s (measured); called, they cost about 15 % of that ratio under a schedule and
-nothing at a constant lr.
+11 s to 29 s (measured). Even called, they were compiled into every engine: 2.5 s of a first
+run that has no schedule. So the engines take the schedule as a first-class function
+(``schedule_function``): ``apply_schedule`` compiles, once and into numba's cache, only for a
+group whose runs have a schedule; every other group gets ``keep_lr``, which does nothing.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import math
 
 import numpy as np
 
-from optbench._jit import jit
+from optbench._jit import SCHEDULE_SIGNATURE, jit
 from optbench.schedules.specs import (
     BASE_LR,
     CONSTANT,
@@ -174,6 +176,23 @@ def apply_schedule(row, hp, t):
     hp[0] = scheduled_lr(row, t)
     if row[MOMENTUM_INDEX] >= 0.0:
         hp[int(row[MOMENTUM_INDEX])] = scheduled_momentum(row, t)
+
+
+@jit
+def keep_lr(row, hp, t):
+    """The schedule function of a group at a constant lr: nothing to set (and, as the engines
+    ask ``schedule_changes_lr`` once per run first, never even called)."""
+    return
+
+
+def schedule_function(rows: np.ndarray):
+    """The first-class ``apply(row, hp, t)`` an engine calls per update for a group with
+    schedule ``rows``: ``apply_schedule`` if any row changes the lr, else ``keep_lr``; compiled
+    here, when first needed (numba's cache keeps it for the next process)."""
+    changes = bool(np.any(rows[:, KIND] != CONSTANT))
+    kernel = apply_schedule if changes else keep_lr
+    kernel.compile(SCHEDULE_SIGNATURE.args)
+    return kernel
 
 
 @jit

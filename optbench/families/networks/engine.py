@@ -25,7 +25,7 @@ import time
 import numpy as np
 from numba import types
 
-from optbench._jit import UPDATE_FUNCTION, f8_1d, f8_2d, f8_3d, i8_1d, jit
+from optbench._jit import SCHEDULE_FUNCTION, UPDATE_FUNCTION, f8_1d, f8_2d, f8_3d, i8_1d, jit
 from optbench.families.networks import FAMILY, grad_norm_column, record_rows
 from optbench.families.networks.kernels import (
     PERCEPTRON,
@@ -43,9 +43,9 @@ from optbench.families.networks.kernels import (
 from optbench.families.output import EngineOutput
 from optbench.rng import below, seed_state
 from optbench.schedules.kernels import (
-    apply_schedule,
     constant_rows,
     schedule_changes_lr,
+    schedule_function,
     schedule_matrix,
 )
 
@@ -217,6 +217,7 @@ _TRAIN_ONE_SIGNATURE = types.void(
     LOSS_AND_GRAD_FUNCTION,
     EVALUATE_FUNCTION,
     UPDATE_FUNCTION,
+    SCHEDULE_FUNCTION,  # apply(row, hp, t): the schedule, optbench.schedules
     types.int64,  # initialisation code
     f8_1d,  # this run's hp
     f8_1d,  # this run's learning-rate schedule row (optbench.schedules)
@@ -232,6 +233,7 @@ def _train_one(
     step_grad,
     score,
     update,
+    apply,
     init,
     hp,
     schedule,
@@ -302,7 +304,7 @@ def _train_one(
                 break
             t += 1
             if scheduled:
-                apply_schedule(schedule, h, t)
+                apply(schedule, h, t)
             update(theta, grad, state, h, t)
             if _beyond(theta, bound):
                 diverged_at = t
@@ -318,7 +320,9 @@ def _train_one(
 _NORM_ARGS = (0, 1, 2, 8, 9, 10, 16, 17)  # sizes, act, loss, x, y, labels, rec_rows, path of batch
 
 
-def network_batch(update, init, hp, schedules, state_size, batch_size, *batch, norms=None) -> None:
+def network_batch(
+    update, apply, init, hp, schedules, state_size, batch_size, *batch, norms=None
+) -> None:
     """Every run of a group, ``_train_one`` each on a pool of threads (it releases the GIL, and
     each run writes only its own rows, so the numbers do not depend on the thread count).
     With ``norms`` (R, rows, layers), each run's layer gradient norms at the θ its ``path``
@@ -333,18 +337,8 @@ def network_batch(update, init, hp, schedules, state_size, batch_size, *batch, n
     runs = hp.shape[0]
 
     def train(r: int) -> None:
-        _train_one(
-            loss_and_grad,
-            evaluate,
-            update,
-            init,
-            hp[r],
-            schedules[r],
-            state_size,
-            batch_size,
-            r,
-            *batch,
-        )
+        functions = (loss_and_grad, evaluate, update, apply)
+        _train_one(*functions, init, hp[r], schedules[r], state_size, batch_size, r, *batch)
         if norms is not None:
             sizes, act, loss, x, y, labels, rec_rows, path = (batch[k] for k in _NORM_ARGS)
             path_gradient_norms(sizes, act, loss, path[r], rec_rows[r], x, y, labels, norms[r])
@@ -405,6 +399,7 @@ def run_network_group(
     final = np.empty((n_runs, n_params))
     metrics = np.empty((n_runs, N_FIXED_METRICS + targets.size))
     y_train, y_test = data.targets(int(sizes[-1]))
+    schedules = constant_rows(n_runs) if schedules is None else schedules
     common = (
         sizes,
         ACTIVATIONS[options.activation],
@@ -430,9 +425,10 @@ def run_network_group(
     began = time.perf_counter()
     network_batch(
         optimizer.compiled(),
+        schedule_function(schedules),
         INITS[options.init],
         np.ascontiguousarray(hp, dtype=np.float64),
-        constant_rows(n_runs) if schedules is None else schedules,
+        schedules,
         optimizer.state_size(n_params),
         1 if perceptron else int(options.batch_size),
         *common,

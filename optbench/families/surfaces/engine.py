@@ -2,8 +2,9 @@
 
 ``surface_batch`` is compiled once for the whole surface family with an explicit signature that
 takes the optimizer as a first-class function, so every optimizer (built-in or registered by a
-user) reuses the same machine code from numba's disk cache. A ``prange`` over runs writes only
-each run's own rows: results are bit-identical whatever the thread count.
+user) reuses the same machine code from numba's disk cache. Threads share the runs out in chunks
+(``optbench.threads``; numba's ``prange`` cost 3.3 s more to compile) and each run writes only
+its own rows: results are bit-identical whatever the thread count.
 
 The problem is a first-class function too (``value_and_grad(theta, grad, params) -> loss``):
 the ten 2-D surfaces share one kernel, each N-D built-in and each user's problem is one, and θ
@@ -20,22 +21,32 @@ import importlib
 import math
 import time
 
-import numba
 import numpy as np
-from numba import prange, types
+from numba import types
 
-from optbench._jit import PROBLEM_FUNCTION, UPDATE_FUNCTION, f8_1d, f8_2d, f8_3d, i8_1d, jit
+from optbench._jit import (
+    PROBLEM_FUNCTION,
+    SCHEDULE_FUNCTION,
+    UPDATE_FUNCTION,
+    f8_1d,
+    f8_2d,
+    f8_3d,
+    i8_1d,
+    jit,
+    u8_1d,
+)
 from optbench.columns import GAP_TARGETS, LOG_GAP_FLOOR
 from optbench.families.output import EngineOutput
 from optbench.families.surfaces import FAMILY, record_rows
 from optbench.families.surfaces.kernels import value_and_grad as surface_value_and_grad
 from optbench.rng import normal, seed_state
 from optbench.schedules.kernels import (
-    apply_schedule,
     constant_rows,
     schedule_changes_lr,
+    schedule_function,
     schedule_matrix,
 )
+from optbench.threads import in_threads
 
 # Columns of the kernel's per-run metrics array, then one column per target; outside this
 # module they are known by name (METRICS), as EngineOutput.metrics keys.
@@ -43,17 +54,22 @@ M_FINAL, M_BEST, M_DIVERGED_STEP, M_STEPS_DONE, M_MEAN_LOG_GAP = range(5)
 N_FIXED_METRICS = 5
 METRICS = FAMILY.metric_columns
 NOISE_STREAM = 1
-PRANGE_CHUNK = 4  # runs handed to a thread at a time: small, because run lengths differ a lot
+SMALLEST_CHUNK = 4  # the fewest runs handed to a thread at a time: run lengths differ a lot
 
 _SURFACE_SIGNATURE = types.void(
     UPDATE_FUNCTION,  # update(theta, grad, state, hp, t)
     PROBLEM_FUNCTION,  # value_and_grad(theta, grad, params) -> loss
+    SCHEDULE_FUNCTION,  # apply(row, hp, t): the schedule, optbench.schedules
+    types.int64,  # first run of the chunk
+    types.int64,  # end of the chunk (one past its last run)
     types.int64,  # a 2-D surface's index (called inlined, not through the function), or -1
     f8_1d,  # the problem's params vector
     f8_2d,  # theta (R, d): the starts, updated in place
     f8_2d,  # hp (R, H)
     f8_2d,  # learning-rate schedule rows (R, W), optbench.schedules
     f8_2d,  # optimizer state (R, S), zeros
+    f8_2d,  # gradient per run (R, d), scratch
+    u8_1d,  # generator state per run (R,), scratch
     i8_1d,  # steps (R,)
     f8_1d,  # gradient noise sigma (R,)
     f8_1d,  # noise scale per coordinate (d,): ones, or the problem's own
@@ -108,23 +124,23 @@ def _loss(value_and_grad, surface, surface_params, params, x, grad):
     return value_and_grad(x, grad, params)
 
 
-@jit(signature=_SURFACE_SIGNATURE, parallel=True)
-def surface_batch(update, value_and_grad, surface, params, theta, hp, schedules, state, steps,
+@jit(signature=_SURFACE_SIGNATURE, nogil=True)
+def surface_batch(update, value_and_grad, apply, begin, end, surface, params, theta, hp, schedules,
+                  state, grads, generators, steps,
                   noise, noise_scale, seeds, record_every, bound, fstar, minima, targets,
                   rec_loss, rec_theta, rec_rows, metrics):  # fmt: skip
-    """Run every row of ``theta`` (the starts, updated in place) to its end or divergence.
+    """Run rows ``begin`` … ``end - 1`` of ``theta`` (the starts, updated in place) to their end
+    or divergence. Releases the GIL: threads run chunks of one group at once.
 
     All working memory (``theta``, ``state``, the gradient and generator rows) is allocated
     by the caller: a run allocates nothing, which matters when runs are short and many.
     The ten 2-D surfaces (``surface`` ≥ 0) are evaluated inlined, the same arithmetic as their
     first-class kernel but without a call through a function pointer per step.
     """
-    n_runs, n = theta.shape
+    n = theta.shape[1]
     surface_params = params[1:]
     n_targets = targets.size
-    grads = np.empty((n_runs, n))
-    generators = np.empty(n_runs, dtype=np.uint64)
-    for r in prange(n_runs):
+    for r in range(begin, end):
         x = theta[r]
         grad = grads[r]
         rng = generators[r : r + 1]
@@ -182,7 +198,7 @@ def surface_batch(update, value_and_grad, surface, params, theta, hp, schedules,
                 for i in range(n):
                     grad[i] += sigma * noise_scale[i] * normal(rng)
             if scheduled:
-                apply_schedule(schedule, h, t)
+                apply(schedule, h, t)
             update(x, grad, memory, h, t)
             loss = _loss(value_and_grad, surface, surface_params, params, x, grad)
 
@@ -226,7 +242,7 @@ def run_surface_group(
     bound: float,
     schedules: np.ndarray | None = None,
 ) -> EngineOutput:
-    """Run one (optimizer, problem) group of runs in one parallel kernel call; ``starts`` is
+    """Run one (optimizer, problem) group of runs, chunks of it on each thread; ``starts`` is
     (R, d), ``problem`` a spec of the surface or the objective family; ``schedules`` holds each
     run's learning-rate schedule row (None: a constant lr)."""
     n_runs, dimension = starts.shape
@@ -238,33 +254,39 @@ def run_surface_group(
     rec_rows = np.zeros(n_runs, dtype=np.int64)
     metrics = np.empty((n_runs, N_FIXED_METRICS + targets.size))
     fstar = np.nan if problem.fstar is None else float(problem.fstar)
+    schedules = constant_rows(n_runs) if schedules is None else schedules
     kernel = optimizer.compiled()
     value_and_grad = problem_kernel(problem)
+    arguments = (
+        problem.index,
+        problem.kernel_params(),
+        np.array(starts, dtype=np.float64, order="C"),  # a copy: the kernel moves it
+        np.array(hp, dtype=np.float64, order="C"),  # a copy: a schedule sets its lr
+        schedules,
+        np.zeros((n_runs, optimizer.state_size(dimension))),
+        np.empty((n_runs, dimension)),
+        np.empty(n_runs, dtype=np.uint64),
+        np.ascontiguousarray(steps, dtype=np.int64),
+        np.ascontiguousarray(noise, dtype=np.float64),
+        np.ascontiguousarray(problem.noise_scale(), dtype=np.float64),
+        np.ascontiguousarray(seeds, dtype=np.int64),
+        int(record_every),
+        float(bound),
+        fstar,
+        np.ascontiguousarray(problem.minima_matrix(), dtype=np.float64),
+        targets,
+        rec_loss,
+        rec_theta,
+        rec_rows,
+        metrics,
+    )
+    apply = schedule_function(schedules)
+
+    def chunk(begin: int, end: int) -> None:
+        surface_batch(kernel, value_and_grad, apply, begin, end, *arguments)
+
     began = time.perf_counter()
-    with numba.parallel_chunksize(PRANGE_CHUNK):  # runs differ in length: share them out live
-        surface_batch(
-            kernel,
-            value_and_grad,
-            problem.index,
-            problem.kernel_params(),
-            np.array(starts, dtype=np.float64, order="C"),  # a copy: the kernel moves it
-            np.array(hp, dtype=np.float64, order="C"),  # a copy: a schedule sets its lr
-            constant_rows(n_runs) if schedules is None else schedules,
-            np.zeros((n_runs, optimizer.state_size(dimension))),
-            np.ascontiguousarray(steps, dtype=np.int64),
-            np.ascontiguousarray(noise, dtype=np.float64),
-            np.ascontiguousarray(problem.noise_scale(), dtype=np.float64),
-            np.ascontiguousarray(seeds, dtype=np.int64),
-            int(record_every),
-            float(bound),
-            fstar,
-            np.ascontiguousarray(problem.minima_matrix(), dtype=np.float64),
-            targets,
-            rec_loss,
-            rec_theta,
-            rec_rows,
-            metrics,
-        )
+    in_threads(chunk, n_runs, SMALLEST_CHUNK)
     elapsed = time.perf_counter() - began
     done = metrics[:, M_STEPS_DONE] + 1
     rec_steps = np.full((n_runs, rows), -1, dtype=np.int64)
