@@ -3,7 +3,9 @@ optimizer kernels doing the updates.
 
 ``_train_one`` (one run) is compiled once for the whole network family, with an explicit
 signature taking the optimizer as a first-class function (as the surface family's
-``surface_batch`` does): every optimizer, every layer size, activation, loss and initialisation
+``surface_batch`` does), and the schedule, ``loss_and_grad`` and ``evaluate`` likewise (each is
+compiled once on its own instead of being linked into, and optimised again inside, the training
+loop's machine code): every optimizer, every layer size, activation, loss and initialisation
 reuses the same machine code from numba's disk cache. ``network_batch`` runs a group's runs on
 a pool of threads (the compiled run releases the GIL); each writes only its own rows, and every
 random draw (initial weights, minibatch order) comes from the run's seed through
