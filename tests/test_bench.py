@@ -451,3 +451,42 @@ def test_bench_help_imports_no_heavy_library():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_mlp_step_flops_count_forward_weight_gradient_and_delta_products():
+    from optbench.suites import mlp
+
+    # 2-3-4, batch 5: forward 2·5·(2·3 + 3·4), weight gradients the same, one delta 2·5·(3·4)
+    assert mlp.step_flops((2, 3, 4), 5) == 180 + 180 + 120
+    assert mlp.step_flops(mlp.NETS[mlp.LARGE][0], 128) == 2 * 128 * (2 * 109_400 + 31_000)
+
+
+def test_mlp_rows_report_the_large_nets_share_of_the_matmul_peak(monkeypatch):
+    from optbench.suites import mlp
+
+    figures = {"optbench": 500.0, "numpy": 250.0, "matmul_peak": 80.0}
+    calls = []
+
+    def measured(framework, label):
+        calls.append((framework, label))
+        return figures[framework]
+
+    monkeypatch.setattr(mlp, "measure_in_subprocess", measured)
+    monkeypatch.setattr("importlib.util.find_spec", lambda name: None)  # no torch
+    rows = perf.mlp_rows(2)
+    shares = [r for r in rows if r["measure"] == "mlp_large_share_of_matmul_peak"]
+    assert [r["repeat"] for r in shares] == [0, 1]
+    gflops = 500.0 * mlp.step_flops(mlp.NETS[mlp.LARGE][0], 128) / 1e9
+    assert shares[0]["optbench"] == pytest.approx(gflops)
+    assert shares[0]["reference"] == 80.0
+    assert shares[0]["ratio"] == pytest.approx(gflops / 80.0)
+    assert shares[0]["unit"] == "GFLOP/s"
+    assert calls.count(("matmul_peak", mlp.LARGE)) == 2  # beside each of the large net's repeats
+    assert not [c for c in calls if c[0] == "matmul_peak" and c[1] != mlp.LARGE]
+
+
+def test_matmul_peak_is_the_flops_of_the_best_product_over_its_time():
+    from optbench.suites import mlp
+
+    gflops = mlp.matmul_peak_gflops(size=64, repeats=2)
+    assert 0.0 < gflops < 1e5

@@ -160,6 +160,20 @@ def test_recorded_layer_gradient_norms_match_central_differences():
             off += n_w + sizes[layer + 1]
 
 
+def test_gradient_norms_need_no_kept_path_and_match_the_kept_paths_run():
+    """The norms are taken after training from θ kept at each recorded row: without
+    ``keep_path`` the engine keeps those θ for itself and hands back no path."""
+    options = NetworkOptions(hidden=(4,), activation="tanh", epochs=3, batch_size=20)
+    alone = group("moons:n=80", options, "adam", seeds=(0, 1), norms=True)
+    kept = group("moons:n=80", options, "adam", seeds=(0, 1), keep_path=True, norms=True)
+    assert alone.per_run["path"] == [None, None]
+    for layer in (1, 2):
+        column = f"grad_norm_layer{layer}"
+        rows = alone.rows[0]
+        assert np.isfinite(alone.history[column][:, :rows]).all()
+        assert np.array_equal(alone.history[column], kept.history[column], equal_nan=True)
+
+
 def test_layer_gradient_norms_are_off_by_default():
     options = NetworkOptions(hidden=(3,), activation="tanh", epochs=1, batch_size=10)
     out = group("moons:n=40", options, "sgd", lr=0.1)

@@ -7,12 +7,16 @@ update, minibatches reshuffled every epoch):
 - large: 784-100-100-100-100-10 relu, batch 128 — matrix products dominate.
 
 Targets (issue 4): ≥ 25× PyTorch on the small net, ≥ 1× on the large one. PyTorch is measured
-only when installed (it is not a dependency). Each measurement runs in a fresh subprocess
-(``python -m optbench.suites.mlp --one FRAMEWORK NET``), one after the other: numba's OpenMP
-workers, PyTorch's and OpenBLAS's threads otherwise spin against each other (measured in one
-process: torch fell to 45 steps/s on the large net, NumPy to 176, and OpenBLAS warned "Detect
-OpenMP Loop" on every call). The perf suite's ``mlp`` entry runs them:
-``optbench bench --suite perf --only mlp``.
+only when installed (it is not a dependency). Beside them, this machine's float64 matrix-multiply
+peak as NumPy reaches it (GFLOP/s of a 2048² ``a @ b``), against which the large net's achieved
+GFLOP/s (its matrix products' flops × steps/s, ``step_flops``) is the share of the machine the
+engine uses: a figure that does not move with the machine's speed (target ≥ 40 %).
+
+Each measurement runs in a fresh subprocess (``python -m optbench.suites.mlp --one FRAMEWORK
+NET``), one after the other: numba's OpenMP workers, PyTorch's and OpenBLAS's threads otherwise
+spin against each other (measured in one process: torch fell to 45 steps/s on the large net,
+NumPy to 176, and OpenBLAS warned "Detect OpenMP Loop" on every call). The perf suite's
+``mlp`` entry runs them: ``optbench bench --suite perf --only mlp``.
 """
 
 from __future__ import annotations
@@ -25,11 +29,37 @@ import time
 
 import numpy as np
 
+LARGE = "large 784-100x4-10 relu, batch 128"  # the net whose share of the peak is reported
 NETS = {
     "small 2-16-16-2 tanh, batch 32": ((2, 16, 16, 2), "tanh", 32),
-    "large 784-100x4-10 relu, batch 128": ((784, 100, 100, 100, 100, 10), "relu", 128),
+    LARGE: ((784, 100, 100, 100, 100, 10), "relu", 128),
 }
 MIN_SECONDS = 1.5  # each measurement runs at least this long (after a warm-up)
+PEAK_SIZE = 2048  # the square float64 matrices whose product measures the machine's peak
+PEAK_REPEATS = 5
+
+
+def step_flops(sizes, batch: int) -> int:
+    """Floating-point operations of one training step's matrix products: the forward pass
+    (2·batch·n_in·n_out per layer), the weight gradients (the same again) and the deltas passed
+    back through every layer after the first (the same for those layers). The element-wise work
+    (biases, activations, loss, optimizer) is not counted: it is what keeps a step from peak."""
+    pairs = [a * b for a, b in itertools.pairwise(sizes)]
+    return 2 * batch * (2 * sum(pairs) + sum(pairs[1:]))
+
+
+def matmul_peak_gflops(*_net, size: int = PEAK_SIZE, repeats: int = PEAK_REPEATS) -> float:
+    """This machine's float64 matrix-multiply peak as NumPy reaches it (every core, its BLAS):
+    GFLOP/s of the best of ``repeats`` products of two random ``size`` × ``size`` matrices."""
+    rng = np.random.default_rng(0)
+    a, b = rng.random((size, size)), rng.random((size, size))
+    out = a @ b  # warm-up: BLAS threads started, pages touched
+    best = np.inf
+    for _ in range(repeats):
+        began = time.perf_counter()
+        np.matmul(a, b, out=out)
+        best = min(best, time.perf_counter() - began)
+    return 2 * size**3 / best / 1e9
 
 
 def _data(sizes, batch, batches_per_epoch=50, seed=0):
@@ -177,11 +207,13 @@ MEASURE = {
     "optbench": optbench_steps_per_second,
     "numpy": numpy_steps_per_second,
     "torch": torch_steps_per_second,
+    "matmul_peak": matmul_peak_gflops,  # GFLOP/s; the net is ignored
 }
 
 
 def measure_in_subprocess(framework: str, label: str) -> float | None:
-    """Steps/s of ``framework`` on the net ``label`` (a key of ``NETS``), in a new process."""
+    """Steps/s of ``framework`` on the net ``label`` (a key of ``NETS``), in a new process
+    (``matmul_peak``: the machine's GFLOP/s)."""
     done = subprocess.run(
         [sys.executable, "-m", "optbench.suites.mlp", "--one", framework, label],
         capture_output=True,

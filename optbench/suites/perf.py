@@ -376,7 +376,9 @@ def process_rows(repeats: int, quick: bool = False) -> list[dict]:
 def mlp_rows(repeats: int, quick: bool = False) -> list[dict]:
     """MLP training steps/s (Adam, float64) of the network engine against the same training in
     plain NumPy and, where it is installed, in PyTorch; each in its own process (their threads
-    would otherwise contend), per net."""
+    would otherwise contend), per net. For the large net also its achieved GFLOP/s (matrix
+    products only, ``mlp.step_flops``) against this machine's float64 matmul peak measured with
+    NumPy just after it: the ratio is the share of the machine's peak the engine reaches."""
     import importlib.util
 
     from optbench.suites import mlp
@@ -391,6 +393,11 @@ def mlp_rows(repeats: int, quick: bool = False) -> list[dict]:
                 theirs = mlp.measure_in_subprocess(reference, label)
                 measure = f"mlp_steps_per_s[{sizes[0]}-…-{sizes[-1]} batch {batch}] ÷{reference}"
                 rows.append(_row(measure, "steps/s", "higher", batch, i, ours, theirs))
+            if label == mlp.LARGE:
+                achieved = ours * mlp.step_flops(sizes, batch) / 1e9
+                peak = mlp.measure_in_subprocess("matmul_peak", label)
+                measure = "mlp_large_share_of_matmul_peak"
+                rows.append(_row(measure, "GFLOP/s", "higher", batch, i, achieved, peak))
     return rows
 
 

@@ -3,7 +3,9 @@ optimizer kernels doing the updates.
 
 ``_train_one`` (one run) is compiled once for the whole network family, with an explicit
 signature taking the optimizer as a first-class function (as the surface family's
-``surface_batch`` does): every optimizer, every layer size, activation, loss and initialisation
+``surface_batch`` does), and the schedule, ``loss_and_grad`` and ``evaluate`` likewise (each is
+compiled once on its own instead of being linked into, and optimised again inside, the training
+loop's machine code): every optimizer, every layer size, activation, loss and initialisation
 reuses the same machine code from numba's disk cache. ``network_batch`` runs a group's runs on
 a pool of threads (the compiled run releases the GIL); each writes only its own rows, and every
 random draw (initial weights, minibatch order) comes from the run's seed through
@@ -28,18 +30,17 @@ from numba import types
 from optbench._jit import SCHEDULE_FUNCTION, UPDATE_FUNCTION, f8_1d, f8_2d, f8_3d, i8_1d, jit
 from optbench.families.networks import FAMILY, grad_norm_column, record_rows
 from optbench.families.networks.kernels import (
-    EVAL_CHUNK,
     PERCEPTRON,
     activation_width,
-    eval_buffers,
+    eval_buffer,
     evaluate,
     gather,
     init_params,
     l2_penalty,
-    layer_gradient_norms,
     loss_and_grad,
     max_width,
     param_count,
+    path_gradient_norms,
 )
 from optbench.families.output import EngineOutput
 from optbench.rng import below, seed_state
@@ -100,14 +101,14 @@ _BATCH_ARGS = (
     f8_3d,  # out: recorded rows (R, rows, N_REC)
     i8_1d,  # out: rows recorded per run (R,)
     f8_3d,  # out: θ at each recorded row (R, rows, P), or (R, 0, P) to keep none
-    f8_3d,  # out: ‖∂L/∂W_l‖ per layer at each recorded row (R, rows, L), or (R, 0, L): none
     f8_2d,  # out: final θ (R, P)
     f8_2d,  # out: metrics (R, N_FIXED_METRICS + T)
 )
 
 
-@jit
+@jit(inline="always")
 def _record(
+    score,
     r,
     step,
     epoch,
@@ -126,18 +127,18 @@ def _record(
     rec,
     rec_rows,
     path,
-    norms,
-    scratch,
 ):
-    """Score ``theta`` on the train and test sets into the next row of run ``r``; keep θ
-    and, when ``norms`` has rows, each layer's gradient norm."""
+    """Score ``theta`` on the train and test sets (``score`` is ``kernels.evaluate``) into the
+    next row of run ``r``; keep θ when ``path`` has rows (a loop, not ``path[r, row, :] =
+    theta``: numba's slice assignment compiles a formatted shape-mismatch error that cost 4.4 s
+    of a first run)."""
     row = rec_rows[r]
     rec_rows[r] = row + 1
-    xbuf, ybuf, lbuf, acts = buffers
-    train_loss, train_acc = evaluate(sizes, act, loss, theta, x, y, labels, xbuf, ybuf, lbuf, acts)
-    test_loss, test_acc = evaluate(
-        sizes, act, loss, theta, xt, yt, labels_t, xbuf, ybuf, lbuf, acts
-    )
+    acts, scores = buffers
+    score(sizes, act, loss, theta, x, y, labels, acts, scores)
+    train_loss, train_acc = scores[0], scores[1]
+    score(sizes, act, loss, theta, xt, yt, labels_t, acts, scores)
+    test_loss, test_acc = scores[0], scores[1]
     rec[r, row, R_STEP] = step
     rec[r, row, R_EPOCH] = epoch
     rec[r, row, R_LOSS] = train_loss + l2_penalty(sizes, theta, l2)
@@ -146,18 +147,17 @@ def _record(
     rec[r, row, R_TEST_LOSS] = test_loss
     rec[r, row, R_TEST_ACC] = test_acc
     if path.shape[1] > 0:
-        path[r, row, :] = theta
-    if norms.shape[1] > 0:
-        layer_gradient_norms(sizes, act, loss, theta, x, y, labels, buffers, scratch,
-                             norms[r, row])  # fmt: skip
+        for k in range(theta.size):
+            path[r, row, k] = theta[k]
 
 
-@jit
+@jit(inline="always")
 def _finish(r, diverged_at, steps_done, targets, rec, rec_rows, theta, final, metrics):
     """Per-run metrics from its recorded rows: final and best values, epochs to each target."""
     rows = rec_rows[r]
     last = rows - 1
-    final[r, :] = theta
+    for k in range(theta.size):
+        final[r, k] = theta[k]
     metrics[r, M_FINAL] = rec[r, last, R_LOSS]
     best = np.inf
     best_acc = -np.inf
@@ -182,7 +182,17 @@ def _finish(r, diverged_at, steps_done, targets, rec, rec_rows, theta, final, me
                 break
 
 
-@jit
+@jit(inline="always")
+def _beyond(theta, bound):
+    """Whether any |θ_k| exceeds ``bound`` or is NaN: an or over every element without an early
+    exit, so LLVM vectorises it (the early-exit loop cost a large net's step 130 µs, this 20)."""
+    out = False
+    for k in range(theta.size):
+        out |= not abs(theta[k]) <= bound  # also catches NaN
+    return out
+
+
+@jit(inline="always")
 def _shuffle(order, rng):
     """Fisher–Yates shuffle of ``order`` in place from the run's generator."""
     for i in range(order.size - 1, 0, -1):
@@ -192,7 +202,22 @@ def _shuffle(order, rng):
         order[j] = tmp
 
 
+I8 = types.int64
+LOSS_AND_GRAD_FUNCTION = types.FunctionType(
+    types.float64(i8_1d, I8, I8, types.float64, f8_1d, f8_1d, f8_2d, f8_2d, i8_1d, f8_1d, f8_1d)
+)
+"""``kernels.loss_and_grad(sizes, act, loss, l2, theta, grad, x, y, labels, acts, dbuf)``."""
+EVALUATE_FUNCTION = types.FunctionType(
+    types.void(i8_1d, I8, I8, f8_1d, f8_2d, f8_2d, i8_1d, f8_1d, f8_1d)
+)
+"""``kernels.evaluate(sizes, act, loss, theta, x, y, labels, acts, out)``.
+Both reach ``_train_one`` as first-class functions, as the optimizer does: compiled on their
+own, once, not linked into (and optimised again inside) the training loop's machine code,
+which cost a first run 3 s."""
+
 _TRAIN_ONE_SIGNATURE = types.void(
+    LOSS_AND_GRAD_FUNCTION,
+    EVALUATE_FUNCTION,
     UPDATE_FUNCTION,
     SCHEDULE_FUNCTION,  # apply(row, hp, t): the schedule, optbench.schedules
     types.int64,  # initialisation code
@@ -207,6 +232,8 @@ _TRAIN_ONE_SIGNATURE = types.void(
 
 @jit(signature=_TRAIN_ONE_SIGNATURE, nogil=True)
 def _train_one(
+    step_grad,
+    score,
     update,
     apply,
     init,
@@ -233,7 +260,6 @@ def _train_one(
     rec,
     rec_rows,
     path,
-    norms,
     final,
     metrics,
 ):
@@ -251,19 +277,15 @@ def _train_one(
     state = np.zeros(state_size)
     h = hp.copy()
     scheduled = schedule_changes_lr(schedule)  # once per run: a constant lr costs nothing
-    order = np.arange(n)
+    order = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        order[i] = i
     xb_buf = np.empty(rows_per_batch * sizes[0])
     yb_buf = np.empty(rows_per_batch * n_out)
     lb_buf = np.empty(rows_per_batch, dtype=np.int64)
     acts = np.empty(rows_per_batch * activation_width(sizes))
     dbuf = np.empty(2 * rows_per_batch * max_width(sizes))
-    buffers = eval_buffers(sizes, n_out)
-    keep_norms = norms.shape[1] > 0  # scratch for the per-layer gradient norms, only if asked
-    scratch = (
-        np.empty(n_params if keep_norms else 0),
-        np.empty(n_params if keep_norms else 0),
-        np.empty(2 * EVAL_CHUNK * max_width(sizes) if keep_norms else 0),
-    )
+    buffers = (eval_buffer(sizes), np.empty(2))  # evaluate's activations and its two results
 
     rec_rows[r] = 0
     t = 0
@@ -278,7 +300,7 @@ def _train_one(
             lb = lb_buf[: stop - start]
             for i in range(stop - start):
                 lb[i] = labels[order[start + i]]
-            value = loss_and_grad(sizes, act, loss, l2, theta, grad, xb, yb, lb, acts, dbuf)
+            value = step_grad(sizes, act, loss, l2, theta, grad, xb, yb, lb, acts, dbuf)
             if not np.isfinite(value):
                 diverged_at = t
                 break
@@ -286,23 +308,28 @@ def _train_one(
             if scheduled:
                 apply(schedule, h, t)
             update(theta, grad, state, h, t)
-            for k in range(n_params):
-                if not abs(theta[k]) <= bound:  # also catches NaN
-                    diverged_at = t
-                    break
-            if diverged_at >= 0:
+            if _beyond(theta, bound):
+                diverged_at = t
                 break
         if diverged_at >= 0 or epoch % record_every == 0 or epoch == epochs:
-            _record(r, t, epoch, sizes, act, loss, l2, theta, x, y, labels, xt, yt, labels_t,
-                    buffers, rec, rec_rows, path, norms, scratch)  # fmt: skip
+            _record(score, r, t, epoch, sizes, act, loss, l2, theta, x, y, labels, xt, yt, labels_t,
+                    buffers, rec, rec_rows, path)  # fmt: skip
         if diverged_at >= 0:
             break
     _finish(r, diverged_at, t, targets, rec, rec_rows, theta, final, metrics)
 
 
-def network_batch(update, apply, init, hp, schedules, state_size, batch_size, *batch) -> None:
+_NORM_ARGS = (0, 1, 2, 8, 9, 10, 16, 17)  # sizes, act, loss, x, y, labels, rec_rows, path of batch
+
+
+def network_batch(
+    update, apply, init, hp, schedules, state_size, batch_size, *batch, norms=None
+) -> None:
     """Every run of a group, ``_train_one`` each on a pool of threads (it releases the GIL, and
     each run writes only its own rows, so the numbers do not depend on the thread count).
+    With ``norms`` (R, rows, layers), each run's layer gradient norms at the θ its ``path``
+    kept at each recorded row, after its training: a kernel of its own, compiled only by runs
+    that ask for it (inside ``_train_one`` it cost every first run 3 s of compiling).
 
     A jitted ``prange`` loop would do the same, but compiling its parallel lowering around the
     whole training function cost about 11 of a first network command's 29 s; threads cost
@@ -312,7 +339,11 @@ def network_batch(update, apply, init, hp, schedules, state_size, batch_size, *b
     runs = hp.shape[0]
 
     def train(r: int) -> None:
-        _train_one(update, apply, init, hp[r], schedules[r], state_size, batch_size, r, *batch)
+        functions = (loss_and_grad, evaluate, update, apply)
+        _train_one(*functions, init, hp[r], schedules[r], state_size, batch_size, r, *batch)
+        if norms is not None:
+            sizes, act, loss, x, y, labels, rec_rows, path = (batch[k] for k in _NORM_ARGS)
+            path_gradient_norms(sizes, act, loss, path[r], rec_rows[r], x, y, labels, norms[r])
 
     threads = min(numba.get_num_threads(), runs)
     if threads <= 1:
@@ -364,8 +395,9 @@ def run_network_group(
     targets = np.asarray(ACCURACY_TARGETS, dtype=np.float64)
     rec = np.full((n_runs, rows, N_REC), np.nan)
     rec_rows = np.zeros(n_runs, dtype=np.int64)
-    path = np.full((n_runs, rows if keep_path else 0, n_params), np.nan)
-    norms = np.full((n_runs, rows if grad_norms else 0, sizes.size - 1), np.nan)
+    # the gradient norms are taken after training, at the θ kept at each recorded row
+    path = np.full((n_runs, rows if keep_path or grad_norms else 0, n_params), np.nan)
+    norms = np.full((n_runs, rows, sizes.size - 1), np.nan) if grad_norms else None
     final = np.empty((n_runs, n_params))
     metrics = np.empty((n_runs, N_FIXED_METRICS + targets.size))
     y_train, y_test = data.targets(int(sizes[-1]))
@@ -389,7 +421,6 @@ def run_network_group(
         rec,
         rec_rows,
         path,
-        norms,
         final,
         metrics,
     )
@@ -403,6 +434,7 @@ def run_network_group(
         optimizer.state_size(n_params),
         1 if perceptron else int(options.batch_size),
         *common,
+        norms=norms,
     )
     elapsed = time.perf_counter() - began
     history = {name: rec[:, :, column] for name, column in HISTORY.items()}

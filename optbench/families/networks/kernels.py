@@ -23,10 +23,29 @@ feared ~5 s did not appear with scipy installed). BLAS results were bit-identica
 OPENBLAS_NUM_THREADS=1 and 2 (its gemm never splits a dot product across threads), so runs stay
 reproducible whatever the thread count; tests/test_networks.py checks it.
 
-Compile budget: the whole network family (this module + its ``engine``) compiles in 15–19 s
-the first time on this 2-core machine (numba's parfor pass on the thin ``prange`` wrapper is
-~5 s of it; numba specialised ``_record`` and ``output_loss`` twice on literal arguments until
-they were passed as variables, which had cost 6 s more) and loads from the cache in ~0.5 s.
+Compile budget, measured on this shared 2-core machine (load average 1–2) with an empty cache:
+``optbench run --problem spirals -o adam --epochs 5`` took 38 s (32 s of it compiling) and now
+21–23 s (15 s compiling); ``run --problem xor --model perceptron`` 33.5 s and now 20 s. What
+went: numba's slice assignment (``path[r, row, :] = theta``) compiles a formatted shape-mismatch
+error, 4.4 s (loops now); the layer gradient norms were compiled into every run, 3 s (now
+``path_gradient_norms``, run after training and compiled only with --grad-norms); the landscape's
+``prange``, 4 s (rows on threads calling ``evaluate``). And numba links each jitted callee's IR
+into its caller and optimises and code-generates it again there, at every level of the call
+tree: ``loss_and_grad`` and ``evaluate`` therefore reach the engine as first-class functions
+(each compiled once), ``predict`` and the landscape drive the compiled ``forward``/``evaluate``
+from Python, and one-call helpers are inlined (about 5 s together). What remains: ``loss_and_grad``
+with its callees ~6 s, the training loop ~6 s, ``evaluate`` ~1.2 s, the optimizer kernel ~0.7 s,
+``output_link`` ~0.7 s (boundary figures only). The cache loads in ~0.5 s.
+
+A step of the large net (Adam) is mostly BLAS (~1.5 ms of ~2.4 ms) and the optimizer kernel
+(~0.25 ms). The element-wise work around them is written to vectorise, with every result
+bit-identical: the bias gradients are summed row by row into their slots (each column still in
+row order: 3 µs a layer against 9 µs striding down the columns), the divergence check is an or
+without early exit (21 µs against 149 µs), evaluation scores views of the data's rows instead of
+copying each chunk. ``optbench bench --suite perf --only mlp`` reports the large net's share of
+the machine's float64 matmul peak: 36 % median (29–41 %, 5 repeats, peak 66 GFLOP/s) against
+38 % (31–42 %) before these changes — within the noise of a shared machine; the timed blocks also
+include two whole-data evaluations (~22 % more matrix flops than the steps', not counted).
 On the small net, libm's tanh was half a training step (1,024 calls, 7.5 µs of 15.8 µs);
 ``fast_tanh`` below vectorises and takes the step to 7.6 µs (131k steps/s, 30× PyTorch).
 """
@@ -36,7 +55,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import prange
 
 from optbench._jit import jit
 from optbench.problems.networks import PERCEPTRON_LOSS
@@ -60,7 +78,7 @@ def param_count(sizes):
     return n
 
 
-@jit
+@jit(inline="always")  # tiny: a function of its own cost 0.15 s to compile
 def activation_width(sizes):
     """Σ of the layer widths after the input: columns of the activation buffer per row."""
     w = 0
@@ -77,17 +95,15 @@ def init_params(sizes, init, rng, theta):
         n_in = sizes[layer]
         n_out = sizes[layer + 1]
         n_w = n_in * n_out
-        if init == XAVIER:
-            limit = np.sqrt(6.0 / (n_in + n_out))
-            for i in range(n_w):
-                theta[off + i] = limit * (2.0 * uniform(rng) - 1.0)
-        elif init == HE:
-            std = np.sqrt(2.0 / n_in)
-            for i in range(n_w):
-                theta[off + i] = std * normal(rng)
-        else:
-            for i in range(n_w):
-                theta[off + i] = NORMAL_INIT_STD * normal(rng)
+        # one call site per draw: each inlined ``normal`` cost 0.3 s of compiling
+        scale = np.sqrt(6.0 / (n_in + n_out)) if init == XAVIER else NORMAL_INIT_STD
+        if init == HE:
+            scale = np.sqrt(2.0 / n_in)
+        for i in range(n_w):
+            if init == XAVIER:
+                theta[off + i] = scale * (2.0 * uniform(rng) - 1.0)
+            else:
+                theta[off + i] = scale * normal(rng)
         for j in range(n_out):
             theta[off + n_w + j] = 0.0
         off += n_w + n_out
@@ -146,16 +162,23 @@ def activate(act, z):
             z[i] = v if v > 0.0 else LEAKY_SLOPE * v
 
 
-@jit(inline="always")
-def _slope(act, a):
-    """The activation's derivative, from its *output* ``a`` (no pre-activations kept)."""
+@jit
+def slopes(act, a, p):
+    """``p *= the activation's derivative at its outputs a`` (no pre-activations kept), over
+    the contiguous blocks ``a`` and ``p``: one dispatch per block, then a loop per activation
+    that LLVM vectorises (a dispatch per element cost a large net's step tens of µs)."""
     if act == SIGMOID:
-        return a * (1.0 - a)
-    if act == TANH:
-        return 1.0 - a * a
-    if act == RELU:
-        return 1.0 if a > 0.0 else 0.0
-    return 1.0 if a > 0.0 else LEAKY_SLOPE
+        for i in range(p.size):
+            p[i] *= a[i] * (1.0 - a[i])
+    elif act == TANH:
+        for i in range(p.size):
+            p[i] *= 1.0 - a[i] * a[i]
+    elif act == RELU:
+        for i in range(p.size):
+            p[i] *= 1.0 if a[i] > 0.0 else 0.0
+    else:
+        for i in range(p.size):
+            p[i] *= 1.0 if a[i] > 0.0 else LEAKY_SLOPE
 
 
 @jit
@@ -312,27 +335,30 @@ def loss_and_grad(sizes, act, loss, l2, theta, grad, x, y, labels, acts, dbuf):
             a_prev = acts[rows * (col - n_in) : rows * col].reshape(rows, n_in)
         g = grad[off : off + n_w].reshape(n_in, n_out)
         np.dot(a_prev.T, d, g)
+        # bias gradients: column sums of d, row by row into the gradient's bias slots (each
+        # column still summed over i in order, so the same bits as a column loop; contiguous,
+        # so the loop vectorises instead of striding down each column)
+        bias = grad[off + n_w : off + n_w + n_out]
         for j in range(n_out):
-            s = 0.0
-            for i in range(rows):
-                s += d[i, j]
-            grad[off + n_w + j] = s
+            bias[j] = 0.0
+        for i in range(rows):
+            for j in range(n_out):
+                bias[j] += d[i, j]
         if l2 != 0.0:
             for k in range(n_w):
                 grad[off + k] += l2 * theta[off + k]
         if layer > 0:
             w = theta[off : off + n_w].reshape(n_in, n_out)
             side = 1 - side
-            p = dbuf[side * half : side * half + rows * n_in].reshape(rows, n_in)
+            p_flat = dbuf[side * half : side * half + rows * n_in]
+            p = p_flat.reshape(rows, n_in)
             np.dot(d, w.T, p)
-            for i in range(rows):
-                for k in range(n_in):
-                    p[i, k] *= _slope(act, a_prev[i, k])
+            slopes(act, acts[rows * (col - n_in) : rows * col], p_flat)
             d = p
     return total * inv + l2_penalty(sizes, theta, l2)
 
 
-@jit
+@jit(inline="always")  # tiny: a function of its own cost 0.15 s to compile
 def max_width(sizes):
     w = 0
     for layer in range(sizes.size):
@@ -353,104 +379,111 @@ def gather(x, index, start, stop, out):
     return view
 
 
-@jit
-def evaluate(sizes, act, loss, theta, x, y, labels, xbuf, ybuf, lbuf, acts):
-    """(mean data loss, accuracy) of ``theta`` over a whole data set, in chunks of EVAL_CHUNK.
+@jit(nogil=True)
+def evaluate(sizes, act, loss, theta, x, y, labels, acts, out):
+    """(mean data loss, accuracy) of ``theta`` over a whole data set into ``out[0]``,
+    ``out[1]``, in chunks of EVAL_CHUNK rows (results in an array, not a returned tuple: the
+    engine calls it as a first-class function). Each chunk is a view of ``x``'s rows (they are
+    contiguous already: copying them cost 1.6 MB of traffic per chunk on the digits).
 
-    Buffers: ``xbuf`` ≥ EVAL_CHUNK × n_in, ``ybuf`` ≥ EVAL_CHUNK × n_out, ``lbuf`` ≥ EVAL_CHUNK
-    ints, ``acts`` ≥ EVAL_CHUNK × activation_width(sizes).
+    ``acts`` holds at least EVAL_CHUNK × activation_width(sizes) floats.
     """
     n = x.shape[0]
     total = 0.0
     correct = 0
-    index = np.arange(n)
-    dummy = np.empty((1, 1))
+    dummy = acts[:1].reshape(1, 1)  # output_loss writes no gradient here
     for start in range(0, n, EVAL_CHUNK):
         stop = min(start + EVAL_CHUNK, n)
-        xb = gather(x, index, start, stop, xbuf)
-        yb = gather(y, index, start, stop, ybuf)
-        for i in range(stop - start):
-            lbuf[i] = labels[start + i]
-        z = forward(sizes, act, theta, xb, acts)
-        part, hits = output_loss(loss, z, yb, lbuf[: stop - start], dummy, stop < start)
+        z = forward(sizes, act, theta, x[start:stop], acts)
+        part, hits = output_loss(loss, z, y[start:stop], labels[start:stop], dummy, stop < start)
         total += part
         correct += hits
-    return total / n, correct / n
+    out[0] = total / n
+    out[1] = correct / n
 
 
 @jit
-def eval_buffers(sizes, n_targets):
-    """Scratch buffers for ``evaluate`` (allocated once per run, never per call)."""
-    xbuf = np.empty(EVAL_CHUNK * sizes[0])
-    ybuf = np.empty(EVAL_CHUNK * n_targets)
-    lbuf = np.empty(EVAL_CHUNK, dtype=np.int64)
-    acts = np.empty(EVAL_CHUNK * activation_width(sizes))
-    return xbuf, ybuf, lbuf, acts
+def eval_buffer(sizes):
+    """Scratch activations for ``evaluate`` (allocated once per run, never per call)."""
+    return np.empty(EVAL_CHUNK * activation_width(sizes))
 
 
 @jit
+def output_link(loss, z, out):
+    """Output probabilities of the logits ``z`` into ``out``: softmax, sigmoid, identity or
+    step(z)."""
+    for i in range(z.shape[0]):
+        if loss == CROSS_ENTROPY:
+            lse = _logsumexp(z, i)
+            for j in range(z.shape[1]):
+                out[i, j] = np.exp(z[i, j] - lse)
+        else:
+            for j in range(z.shape[1]):
+                v = z[i, j]
+                if loss == BCE:
+                    v = 1.0 / (1.0 + np.exp(-v))
+                elif loss == PERCEPTRON:
+                    v = 1.0 if v >= 0.0 else 0.0
+                out[i, j] = v
+
+
 def predict(sizes, act, loss, theta, x):
-    """Output probabilities for every row of ``x``: softmax, sigmoid, identity or step(z)."""
+    """Output probabilities for every row of ``x``, EVAL_CHUNK rows at a time. A Python loop
+    over the jitted ``forward`` (compiled by training already) and ``output_link``:
+    one jitted function holding them all cost a first run 1.7 s of compiling."""
     n = x.shape[0]
-    n_out = sizes[sizes.size - 1]
-    out = np.empty((n, n_out))
-    xbuf, _, _, acts = eval_buffers(sizes, n_out)
-    index = np.arange(n)
+    out = np.empty((n, int(sizes[sizes.size - 1])))
+    acts = eval_buffer(sizes)
     for start in range(0, n, EVAL_CHUNK):
         stop = min(start + EVAL_CHUNK, n)
-        z = forward(sizes, act, theta, gather(x, index, start, stop, xbuf), acts)
-        for i in range(stop - start):
-            if loss == CROSS_ENTROPY:
-                lse = _logsumexp(z, i)
-                for j in range(n_out):
-                    out[start + i, j] = np.exp(z[i, j] - lse)
-            else:
-                for j in range(n_out):
-                    v = z[i, j]
-                    if loss == BCE:
-                        v = 1.0 / (1.0 + np.exp(-v))
-                    elif loss == PERCEPTRON:
-                        v = 1.0 if v >= 0.0 else 0.0
-                    out[start + i, j] = v
+        output_link(loss, forward(sizes, act, theta, x[start:stop], acts), out[start:stop])
     return out
 
 
-@jit(parallel=True)
 def plane_losses(sizes, act, loss, l2, center, u, v, alphas, betas, x, y, labels):
     """Objective at θ = center + α·u + β·v on the grid ``alphas × betas`` (rows follow betas):
-    the loss landscape under a weight-space trajectory. Grid rows run in parallel."""
+    the loss landscape under a weight-space trajectory. Rows run on a pool of threads, each
+    point one call of ``evaluate`` (compiled by training already; it releases the GIL): a
+    jitted ``prange`` loop cost a first run about 4 s of compiling its parallel lowering, a
+    jitted row function 1 s more than this."""
+    import numba
+
     out = np.empty((betas.size, alphas.size))
-    n_out = sizes[sizes.size - 1]
-    for jb in prange(betas.size):
-        theta = np.empty(center.size)
-        xbuf, ybuf, lbuf, acts = eval_buffers(sizes, n_out)
+
+    def row(jb):
+        acts = eval_buffer(sizes)
+        scores = np.empty(2)
         for ia in range(alphas.size):
-            for k in range(center.size):
-                theta[k] = center[k] + alphas[ia] * u[k] + betas[jb] * v[k]
-            data, _ = evaluate(sizes, act, loss, theta, x, y, labels, xbuf, ybuf, lbuf, acts)
-            out[jb, ia] = data + l2_penalty(sizes, theta, l2)
+            theta = center + alphas[ia] * u + betas[jb] * v  # as (c + α·u) + β·v, rounding too
+            evaluate(sizes, act, loss, theta, x, y, labels, acts, scores)
+            out[jb, ia] = scores[0] + l2_penalty(sizes, theta, l2)
+
+    threads = min(numba.get_num_threads(), betas.size)
+    if threads <= 1:
+        for jb in range(betas.size):
+            row(jb)
+        return out
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(threads) as pool:
+        list(pool.map(row, range(betas.size)))
     return out
 
 
 @jit
-def layer_gradient_norms(sizes, act, loss, theta, x, y, labels, buffers, scratch, out):
+def layer_gradient_norms(sizes, act, loss, theta, x, y, labels, acts, scratch, out):
     """‖∂L/∂W_l‖ of every layer ``l`` into ``out``: the gradient of the mean data loss (no L2
     term) over the whole training set, summed chunk by chunk through the very backprop training
     uses. The backprop lesson draws it per epoch to show gradients vanishing in deep sigmoid
     nets. ``scratch`` = (grad, total: param_count floats each; dbuf: 2 × EVAL_CHUNK × max width).
     """
-    xbuf, ybuf, lbuf, acts = buffers
     grad, total, dbuf = scratch
     n = x.shape[0]
-    index = np.arange(n)
-    total[:] = 0.0
+    for k in range(total.size):
+        total[k] = 0.0
     for start in range(0, n, EVAL_CHUNK):
         stop = min(start + EVAL_CHUNK, n)
-        xb = gather(x, index, start, stop, xbuf)
-        yb = gather(y, index, start, stop, ybuf)
-        lb = lbuf[: stop - start]
-        for i in range(stop - start):
-            lb[i] = labels[start + i]
+        xb, yb, lb = x[start:stop], y[start:stop], labels[start:stop]
         loss_and_grad(sizes, act, loss, 0.0, theta, grad, xb, yb, lb, acts, dbuf)
         share = (stop - start) / n
         for k in range(total.size):
@@ -465,9 +498,21 @@ def layer_gradient_norms(sizes, act, loss, theta, x, y, labels, buffers, scratch
         off += n_w + sizes[layer + 1]
 
 
-@jit
+@jit(nogil=True)
+def path_gradient_norms(sizes, act, loss, path, rows, x, y, labels, out):
+    """``layer_gradient_norms`` at each of the first ``rows`` θ of ``path`` into ``out[row]``:
+    the engine calls it after a run trains (only when asked), so training never compiles it."""
+    n_params = path.shape[1]
+    acts = eval_buffer(sizes)
+    width = max_width(sizes)
+    scratch = (np.empty(n_params), np.empty(n_params), np.empty(2 * EVAL_CHUNK * width))
+    for row in range(rows):
+        layer_gradient_norms(sizes, act, loss, path[row], x, y, labels, acts, scratch, out[row])
+
+
 def activation_slopes(act, a, out):
-    """The derivative of activation ``act`` at every output ``a`` into ``out``: the factor
-    backprop multiplies by (``_slope``, the very code training runs), for the lessons' figure."""
-    for i in range(a.size):
-        out[i] = _slope(act, a[i])
+    """The derivative of activation ``act`` at every output ``a`` (a 1-D float64 array) into
+    ``out``: the factor backprop multiplies by (``slopes``, the very code training runs, on
+    ones), for the lessons' figure."""
+    out[:] = 1.0
+    slopes(act, np.ascontiguousarray(a, dtype=np.float64), out)
