@@ -50,6 +50,7 @@ from optbench.schedules.kernels import (
     schedule_function,
     schedule_matrix,
 )
+from optbench.threads import in_threads
 
 INIT_STREAM = 2
 BATCH_STREAM = 3
@@ -334,8 +335,6 @@ def network_batch(
     A jitted ``prange`` loop would do the same, but compiling its parallel lowering around the
     whole training function cost about 11 of a first network command's 29 s; threads cost
     nothing to compile and a few microseconds per run."""
-    import numba
-
     runs = hp.shape[0]
 
     def train(r: int) -> None:
@@ -345,15 +344,7 @@ def network_batch(
             sizes, act, loss, x, y, labels, rec_rows, path = (batch[k] for k in _NORM_ARGS)
             path_gradient_norms(sizes, act, loss, path[r], rec_rows[r], x, y, labels, norms[r])
 
-    threads = min(numba.get_num_threads(), runs)
-    if threads <= 1:
-        for r in range(runs):
-            train(r)
-        return
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(threads) as pool:
-        list(pool.map(train, range(runs)))
+    in_threads(lambda begin, end: [train(r) for r in range(begin, end)], runs, smallest=1)
 
 
 def run_network_group(

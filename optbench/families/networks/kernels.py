@@ -59,6 +59,7 @@ import numpy as np
 from optbench._jit import jit
 from optbench.problems.networks import PERCEPTRON_LOSS
 from optbench.rng import normal, uniform
+from optbench.threads import in_threads
 
 SIGMOID, TANH, RELU, LEAKY_RELU = 0, 1, 2, 3
 CROSS_ENTROPY, BCE, MSE = 0, 1, 2
@@ -446,8 +447,6 @@ def plane_losses(sizes, act, loss, l2, center, u, v, alphas, betas, x, y, labels
     point one call of ``evaluate`` (compiled by training already; it releases the GIL): a
     jitted ``prange`` loop cost a first run about 4 s of compiling its parallel lowering, a
     jitted row function 1 s more than this."""
-    import numba
-
     out = np.empty((betas.size, alphas.size))
 
     def row(jb):
@@ -458,15 +457,7 @@ def plane_losses(sizes, act, loss, l2, center, u, v, alphas, betas, x, y, labels
             evaluate(sizes, act, loss, theta, x, y, labels, acts, scores)
             out[jb, ia] = scores[0] + l2_penalty(sizes, theta, l2)
 
-    threads = min(numba.get_num_threads(), betas.size)
-    if threads <= 1:
-        for jb in range(betas.size):
-            row(jb)
-        return out
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(threads) as pool:
-        list(pool.map(row, range(betas.size)))
+    in_threads(lambda begin, end: [row(jb) for jb in range(begin, end)], betas.size, smallest=1)
     return out
 
 

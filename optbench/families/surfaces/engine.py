@@ -1,18 +1,19 @@
 """The surface engine: many optimizer runs at once, one jitted loop per run, divergence as a result.
 
-``surface_batch`` is compiled once for the whole surface family with an explicit signature that
-takes the optimizer as a first-class function, so every optimizer (built-in or registered by a
-user) reuses the same machine code from numba's disk cache. Threads share the runs out in chunks
-(``optbench.threads``; numba's ``prange`` cost 3.3 s more to compile) and each run writes only
-its own rows: results are bit-identical whatever the thread count.
-
-The problem is a first-class function too (``value_and_grad(theta, grad, params) -> loss``):
-the ten 2-D surfaces share one kernel, each N-D built-in and each user's problem is one, and θ
-has any length d. A run's history keeps the first two coordinates, the distance to the nearest
+Two engines share one loop (``_run_rows``), each compiled once for the whole surface family with
+an explicit signature that takes the optimizer, the problem and the schedule as first-class
+functions, so every optimizer (built-in or registered by a user) and every problem reuses the
+same machine code from numba's disk cache. ``problem_batch`` calls the problem's own kernel
+(``value_and_grad(theta, grad, params) -> loss``, θ of any length d): a first command compiles it
+and the one problem it runs. ``surface_batch`` has the ten 2-D surfaces inlined, dispatched by
+index, for groups large enough to be worth its compile (``INLINE_STEPS``); both give the same
+bits. Threads share the runs out in chunks (``optbench.threads``; numba's ``prange`` cost 3.3 s
+more to compile) and each run writes only its own rows: results are bit-identical whatever the
+thread count. A run's history keeps the first two coordinates, the distance to the nearest
 known minimum and the gradient norm per recorded step, never the whole θ.
 
 ``run_surfaces`` is the Python side: it groups run configs by (optimizer, problem), allocates the
-outputs, calls the kernel per group and hands back named arrays in config order.
+outputs, calls an engine per group and hands back named arrays in config order.
 """
 
 from __future__ import annotations
@@ -133,12 +134,11 @@ def _run_rows(evaluate, update, value_and_grad, apply, begin, end, surface, para
               schedules, state, grads, generators, steps, noise, noise_scale, seeds, record_every,
               bound, fstar, minima, targets, rec_loss, rec_theta, rec_rows, metrics):  # fmt: skip
     """Run rows ``begin`` … ``end - 1`` of ``theta`` (the starts, updated in place) to their end
-    or divergence. Releases the GIL: threads run chunks of one group at once.
+    or divergence; the engines release the GIL, so threads run chunks of one group at once.
 
     All working memory (``theta``, ``state``, the gradient and generator rows) is allocated
     by the caller: a run allocates nothing, which matters when runs are short and many.
-    The ten 2-D surfaces (``surface`` ≥ 0) are evaluated inlined, the same arithmetic as their
-    first-class kernel but without a call through a function pointer per step.
+    ``evaluate`` (``_inlined`` or ``_called``) is how f and its gradient are computed.
     """
     n = theta.shape[1]
     n_targets = targets.size
