@@ -170,14 +170,17 @@ def _run_into(configs, folder, family, started, data_dir, drawing, grad_norms) -
     data = manifest(command_config, started, "run", [c.seed for c in configs])
     result = Result(runs=runs, history=history, manifest=data, folder=folder)
     if folder is not None:
-        write_csv(runs, folder / RUNS_CSV)
-        write_csv(history, folder / HISTORY_CSV)
+        figures = None
         if plots:
-            from optbench.plots import draw_run_figures
+            from optbench.plots.ahead import drawing
 
             for name, frame in family.figure_frames(configs, output, data_dir).items():
                 write_csv(frame, folder / name)  # e.g. a network's data and boundaries
-            result.figures = draw_run_figures(runs, history, folder, svg=svg)
+            figures = drawing("optbench.plots:draw_run_figures", runs, history, folder, svg=svg)
+        write_csv(runs, folder / RUNS_CSV)  # while a process started ahead draws
+        write_csv(history, folder / HISTORY_CSV)
+        if figures is not None:
+            result.figures = figures()
         if animate:
             from optbench.plots.animate import write_animations
 
@@ -285,7 +288,14 @@ def _finish_sweep(plan, folder, config_record, started, seeds, frames, notes, pl
     grid_runs, picked, runs, history = frames
     best = best_table(picked, picks_from_fresh_seeds=bool(plan.tune))
     table = ranking(best)
-    write_csv(runs, folder / RUNS_CSV)
+    figures = None
+    if plots:
+        from optbench.plots.ahead import drawing
+
+        figures = drawing(
+            "optbench.plots.sweep:draw_sweep_figures", grid_runs, picked, history, folder, svg=svg
+        )
+    write_csv(runs, folder / RUNS_CSV)  # while a process started ahead draws
     write_csv(history, folder / HISTORY_CSV)
     write_csv(best, folder / BEST_CSV)
     write_csv(table, folder / RANKING_CSV)
@@ -299,10 +309,8 @@ def _finish_sweep(plan, folder, config_record, started, seeds, frames, notes, pl
         ranking=table,
         warnings=notes,
     )
-    if plots:
-        from optbench.plots.sweep import draw_sweep_figures
-
-        result.figures = draw_sweep_figures(grid_runs, picked, history, folder, svg=svg)
+    if figures is not None:
+        result.figures = figures()
     data["finished_utc"] = utc_now()
     write_manifest(folder, data)
     return result

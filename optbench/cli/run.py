@@ -44,16 +44,19 @@ def run(out, svg, no_plots, animate, grad_norms, **values) -> None:
     optbench run --problem xor --model mlp --hidden 2 --activation sigmoid -o sgd -o adam
     optbench run --problem digits --hidden 100 --activation relu --optimizer adam --epochs 20
     """
-    from optbench import api
+    from optbench.plots.ahead import figures_ahead
 
-    result = api.run(
-        out=out,
-        plots=not no_plots,
-        svg=svg,
-        animate=animate,
-        grad_norms=grad_norms,
-        **given_settings(values),
-    )
+    with figures_ahead(not no_plots):  # matplotlib gets ready in a child while the runs compute
+        from optbench import api
+
+        result = api.run(
+            out=out,
+            plots=not no_plots,
+            svg=svg,
+            animate=animate,
+            grad_norms=grad_norms,
+            **given_settings(values),
+        )
     click.echo(table(result.summary()))
     for line in result.verdicts():
         click.echo(line)

@@ -53,6 +53,14 @@ def sweep(file, out, svg, no_plots, resume, dry_run, chunk_size, **values) -> No
     optbench sweep experiments/fair.toml --dry-run
     optbench sweep experiments/big.toml --executor dask --scheduler tcp://HOST:8786
     """
+    from optbench.plots.ahead import figures_ahead
+
+    # matplotlib gets ready in a child while the grid is planned and run
+    with figures_ahead(not (no_plots or dry_run)):
+        _sweep(file, out, svg, no_plots, resume, dry_run, chunk_size, values)
+
+
+def _sweep(file, out, svg, no_plots, resume, dry_run, chunk_size, values) -> None:
     from optbench import api
     from optbench.results import new_folder_path
 
