@@ -449,3 +449,27 @@ def test_lr_figure_draws_each_distinct_curve_once(tmp_path):
     assert len(distinct_curves(parted.runs, parted.history)) == 2  # torch's cosine rises again
     constant = optbench.run(["sgd"], "bowl", steps=50, save=False)
     assert not has_schedule(constant.runs, constant.history)
+
+
+def test_constant_rows_at_once_are_the_rows_one_by_one():
+    """``schedule_matrix`` builds an all-constant group's rows at once: the same floats as
+    ``schedule_row`` gives each run (lrs, presets and hyperparameters vary)."""
+    from optbench.schedules.kernels import schedule_matrix
+    from optbench.schedules.specs import schedule_row
+
+    plan = SweepConfig.from_raw(
+        dict(optimizers=["sgd", "adam", "momentum"], problems=["beale"], lr="1e-3..0.37:3",
+             seeds=2, preset=["torch", "keras"])
+    )  # fmt: skip
+    configs = plan.expand()
+    assert {c.preset for c in configs} == {"torch", "keras"}
+    one_by_one = np.array(
+        [
+            schedule_row(c.schedule, dict(c.schedule_params), c.preset, c.lr,
+                         tuple(n for n, _ in c.hp))
+            for c in configs
+        ]
+    )  # fmt: skip
+    at_once = schedule_matrix(configs)
+    assert at_once.shape == one_by_one.shape
+    assert np.array_equal(at_once, one_by_one)

@@ -216,6 +216,13 @@ def constant_rows(n_runs: int) -> np.ndarray:
 def schedule_matrix(configs) -> np.ndarray:
     """The schedule rows of a group's run configs (``RunConfig``), padded to one width (the
     milestones vary in number); the kernels never read past a row's own milestones."""
+    if all(c.schedule == "constant" and not c.schedule_params for c in configs):
+        # a sweep's usual case: what schedule_row gives each run, for all at once (row by
+        # row, a 10,000-run sweep spent a quarter of a second here)
+        rows = constant_rows(len(configs))
+        rows[:, BASE_LR] = [c.lr for c in configs]
+        rows[:, KERAS_FORM] = [c.preset == "keras" for c in configs]
+        return rows
     rows = [
         schedule_row(c.schedule, dict(c.schedule_params), c.preset, c.lr, tuple(n for n, _ in c.hp))
         for c in configs
