@@ -232,7 +232,10 @@ def atomic_write_text(path: Path, text: str) -> None:
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
-    atomic_write_text(path, frame.to_csv(index=False))  # floats as repr: exact round trip
+    """``frame`` as ``to_csv`` writes it (floats as repr: an exact round trip), atomically."""
+    from optbench.csv_text import csv_text
+
+    atomic_write_text(path, csv_text(frame))
 
 
 RUN_HEAD = ["run_id", "problem", "optimizer", "preset", "lr", "seed", "steps", "phase"]
