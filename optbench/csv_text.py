@@ -1,4 +1,4 @@
-"""A frame as CSV text, byte for byte what ``DataFrame.to_csv(index=False)`` writes, in half the time.
+"""A frame as CSV text, byte for byte what ``DataFrame.to_csv(index=False)`` writes, twice as fast.
 
 runs.csv and history.csv of a 10,000-run sweep hold about 400,000 floats; pandas turns them into
 text with numpy's ``astype(str)`` (Dragon4), which took most of the second ``to_csv`` spent on
@@ -36,7 +36,7 @@ def _column_text(series: pd.Series) -> list | None:
             return text
         if dtype.kind in "iub":
             return list(map(str, values.tolist()))  # 12, True
-        if dtype == object:
+        if dtype.kind == "O":
             return _blank_missing(values.tolist(), series.isna().to_numpy())
         return None
     if isinstance(dtype, pd.StringDtype | pd.Int64Dtype | pd.BooleanDtype):

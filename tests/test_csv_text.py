@@ -40,7 +40,7 @@ def test_every_column_kind_optbench_writes_matches_pandas():
             "whole": pd.array([None if i % 4 == 0 else i for i in range(n)], dtype="Int64"),
             "mixed": [1, 2.5, "x", None, np.nan, True, 1e-7, -0.0, "", "y,z", 3, 4, 5],
             "floats": HOSTILE_FLOATS[:n],
-            "a, odd \"name\"": np.linspace(0, 1, n),
+            'a, odd "name"': np.linspace(0, 1, n),
         }
     )
     _same(frame)
