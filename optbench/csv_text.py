@@ -2,9 +2,10 @@
 
 runs.csv and history.csv of a 10,000-run sweep hold about 400,000 floats; pandas turns them into
 text with numpy's ``astype(str)`` (Dragon4), which took most of the second ``to_csv`` spent on
-them. Python's ``repr`` gives the same shortest round-trip text (tested on a million floats,
-subnormals, ±0, ±inf and 2**53 included) at twice the speed, and the standard library's csv
-writer, which pandas itself calls, quotes the fields. The column kinds optbench writes are
+them. Python's ``repr`` gives the same shortest round-trip text (checked on a million random
+floats; the tests keep subnormals, ±0, ±inf and 2**53) at twice the speed. Numbers never need
+quoting, so unless a text field does, lines are joined directly; otherwise the standard library's
+csv writer, which pandas itself calls, quotes them. The column kinds optbench writes are
 handled here (float64, int64, bool, text and nullable whole numbers); any other frame is left to
 pandas, so the output never depends on which path wrote it.
 """
