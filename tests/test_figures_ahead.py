@@ -13,10 +13,22 @@ from pathlib import Path
 import pytest
 
 from optbench.errors import OptbenchError
-from optbench.plots import ahead, concurrent
+from optbench.plots import ahead
 from optbench.plots.ahead import drawing, figures_ahead
 
-needs_fork = pytest.mark.skipif(not concurrent.can_fork(), reason="draws in one process here")
+needs_fork = pytest.mark.skipif(
+    sys.platform != "linux" or (os.cpu_count() or 1) < 2, reason="draws in one process here"
+)
+
+
+@pytest.fixture(autouse=True)
+def _forking_allowed(monkeypatch):
+    """Fork even when an earlier test left threads behind (Dask keeps its IO loop and offload
+    threads for the life of the process): this test's own code starts none."""
+    monkeypatch.setattr(
+        ahead, "can_fork", lambda: os.environ.get("OPTBENCH_SERIAL_FIGURES", "") in ("", "0")
+    )
+
 
 HERE = __name__  # the child is a fork of this process: it resolves these functions by name
 
