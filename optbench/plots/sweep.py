@@ -139,9 +139,11 @@ def lr_sensitivity_figure(grid_runs: pd.DataFrame) -> Figure:
         ax.set_xlabel("learning rate (log scale)")
         ax.set_title(_title(named, panel))
         ax.grid(True, which="major", alpha=0.3)
+    # one panel is narrower than the title on one line: two lines keep the figure its width
+    gap = "\n" if len(panels) == 1 else "  "
     fig.suptitle(
         "Learning-rate sensitivity: median over seeds, band = their range"
-        "  (× along the top: most seeds diverged)",
+        f"{gap}(× along the top: most seeds diverged)",
         y=1.0,
     )
     _legend_below(fig, axes)
