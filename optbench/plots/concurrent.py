@@ -1,4 +1,4 @@
-"""Figures drawn two at a time: half of a command's figures in a forked copy of this process.
+"""Figures drawn two at a time: a command's figures shared with a forked copy of this process.
 
 matplotlib draws on one core, and a figure takes a quarter to half a second to lay out and
 rasterise; a sweep's five figures were the largest part of its whole process (measured with
@@ -52,21 +52,34 @@ def _draw(jobs: Sequence[FigureJob], svg: bool) -> list[list[Path]]:
     return [save_figure(build(), target, svg) for target, build in jobs]
 
 
+def _draw_taken(jobs: Sequence[FigureJob], svg: bool, queue: int) -> dict[int, list[Path]]:
+    """Draw jobs by the index read from ``queue`` (one byte each) until it runs dry: the two
+    processes take the next figure as each becomes free, so a slow figure does not hold up
+    the ones behind it. Returns {job index: its files}."""
+    drawn = {}
+    while index := os.read(queue, 1):
+        drawn[index[0]] = _draw([jobs[index[0]]], svg)[0]
+    return drawn
+
+
 def save_figures(jobs: Sequence[FigureJob], svg: bool = False) -> list[Path]:
-    """Build and write every job's figure; the files written, in job order (the jobs at odd
-    positions drawn by a forked child when ``can_fork``)."""
-    if len(jobs) < 2 or not can_fork():
+    """Build and write every job's figure; the files written, in job order (shared with a
+    forked child, each process taking the next job when it is free, when ``can_fork``)."""
+    if len(jobs) < 2 or not can_fork() or len(jobs) > 255:
         return [path for files in _draw(jobs, svg) for path in files]
-    mine, theirs = list(jobs[0::2]), list(jobs[1::2])
+    queue, fill = os.pipe()
+    os.write(fill, bytes(range(len(jobs))))  # a pipe holds 64 KiB: far more than 255 bytes
+    os.close(fill)
     read_end, write_end = os.pipe()
     sys.stdout.flush()
     sys.stderr.flush()
     pid = os.fork()
-    if pid == 0:  # the child: draw its half, report, leave without running the parent's exit code
+    if pid == 0:  # the child: draw what it takes, report, leave without the parent's exit code
         os.close(read_end)
         code = 0
         try:
-            report = {"files": [[str(p) for p in files] for files in _draw(theirs, svg)]}
+            taken = _draw_taken(jobs, svg, queue)
+            report = {"files": {str(k): [str(p) for p in v] for k, v in taken.items()}}
         except OptbenchError as exc:
             report, code = {"error": str(exc)}, 1
         except BaseException:  # a bug: the parent shows the child's traceback
@@ -76,8 +89,9 @@ def save_figures(jobs: Sequence[FigureJob], svg: bool = False) -> list[Path]:
         os._exit(code)
     os.close(write_end)
     try:
-        drawn = _draw(mine, svg)
+        drawn = _draw_taken(jobs, svg, queue)
     finally:  # also on an error or Ctrl-C here: never leave the child behind
+        os.close(queue)
         with os.fdopen(read_end, encoding="utf-8") as pipe:
             text = pipe.read()
         os.waitpid(pid, 0)
@@ -86,7 +100,5 @@ def save_figures(jobs: Sequence[FigureJob], svg: bool = False) -> list[Path]:
         raise OptbenchError(report["error"])
     if "crash" in report:
         raise RuntimeError(f"drawing figures in a child process failed:\n{report['crash']}")
-    files = [[Path(p) for p in job] for job in report["files"]]
-    order = [*drawn, *files]  # back in job order: mine took the even positions, the child the odd
-    positions = [*range(0, len(jobs), 2), *range(1, len(jobs), 2)]
-    return [path for _, job in sorted(zip(positions, order, strict=True)) for path in job]
+    drawn |= {int(k): [Path(p) for p in v] for k, v in report["files"].items()}
+    return [path for k in range(len(jobs)) for path in drawn[k]]
