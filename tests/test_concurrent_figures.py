@@ -101,3 +101,15 @@ def test_a_slow_figure_does_not_hold_up_the_ones_behind_it(tmp_path):
     pids = [(tmp_path / f"pid{k}").read_text() for k in range(5)]
     assert len(set(pids)) == 2
     assert pids.count(pids[0]) == 1  # the slow one's process drew only it
+
+
+def test_no_process_to_spare_draws_them_all_here(tmp_path, monkeypatch):
+    def refuse_fork():
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", refuse_fork)
+    monkeypatch.setattr(concurrent, "can_fork", lambda: True)
+    before = len(os.listdir("/proc/self/fd"))
+    jobs = [(tmp_path / f"f{k}.png", lambda k=k: _figure(str(k))) for k in range(3)]
+    assert save_figures(jobs) == [tmp_path / f"f{k}.png" for k in range(3)]
+    assert len(os.listdir("/proc/self/fd")) == before

@@ -181,3 +181,28 @@ def test_the_commands_draw_the_same_bytes_ahead_as_in_one_process(tmp_path, monk
         for png in pngs:
             assert (folders["ahead"] / png).read_bytes() == (folders["serial"] / png).read_bytes()
     assert len(started) == 2  # once per command, and not when drawing one by one
+
+
+def test_no_process_to_spare_draws_here(tmp_path, monkeypatch):
+    """A fork that fails (EAGAIN: the user's process limit) costs nothing but the speed-up."""
+
+    def refuse_fork():
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", refuse_fork)
+    before = len(os.listdir("/proc/self/fd"))
+    with figures_ahead():
+        assert ahead._started is None
+        files = drawing(f"{HERE}:write_pid", tmp_path, name="a.txt")()
+    assert int(files[0].read_text()) == os.getpid()
+    assert len(os.listdir("/proc/self/fd")) == before  # every pipe closed
+
+
+@needs_fork
+def test_a_child_killed_before_it_reports_leaves_the_drawing_to_this_process(tmp_path):
+    with figures_ahead():
+        child = ahead._started.pid
+        os.kill(child, signal.SIGKILL)
+        files = drawing(f"{HERE}:write_pid", tmp_path, name="a.txt")()
+    assert int(files[0].read_text()) == os.getpid()
+    assert _gone(child)

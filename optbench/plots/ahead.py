@@ -12,9 +12,10 @@ child) and writes its CSVs while the child draws, two figures at a time (``concu
 The figures are the same files either way (tested byte for byte): the same function draws them
 from the same frames, only elsewhere. Where forking is not safe (``concurrent.can_fork``) or a
 command draws in-process (the Python API), ``drawing`` calls the function here, when its
-result is asked for. The child ignores Ctrl-C (this process stops it), never outlives this
-process (it exits at the end of its pipe), and reports an ``OptbenchError`` as the same
-one-line error.
+result is asked for, and also when no process can be forked or the child dies before it
+reports (the figures are then drawn here). The child ignores Ctrl-C (this process stops it),
+never outlives this process (it exits at the end of its pipe), and reports an
+``OptbenchError`` as the same one-line error.
 """
 
 from __future__ import annotations
@@ -55,7 +56,12 @@ class FigureProcess:
         self._reports, reports_write = os.pipe()
         sys.stdout.flush()
         sys.stderr.flush()
-        self.pid = os.fork()
+        try:
+            self.pid = os.fork()
+        except OSError:  # no process to spare (EAGAIN, ENOMEM): the caller draws in-process
+            for end in (self._requests_read, self._requests, self._reports, reports_write):
+                os.close(end)
+            raise
         if self.pid == 0:
             os.close(self._requests)
             os.close(self._reports)
@@ -70,6 +76,7 @@ class FigureProcess:
         """Send one drawing call; the returned function waits for its files."""
         payload = pickle.dumps((name, args, kwargs), protocol=pickle.HIGHEST_PROTOCOL)
         self.used = True
+        self._call = (name, args, kwargs)  # drawn here if the child dies without a word
         # a pipe holds 64 KiB: a thread writes the rest as the child reads, so this process
         # goes on writing its CSVs meanwhile (the thread owns the pipe's end from here)
         self._sender = threading.Thread(target=self._send, args=(payload,), daemon=True)
@@ -85,7 +92,10 @@ class FigureProcess:
         with os.fdopen(self._reports, encoding="utf-8") as pipe:
             text = pipe.read()
         self._reap()
-        report = json.loads(text) if text else {"crash": "the figure process died without a word"}
+        if not text:  # killed (the OOM killer, a stray kill): the figures are drawn here
+            name, args, kwargs = self._call
+            return _resolve(name)(*args, **kwargs)
+        report = json.loads(text)
         if "error" in report:
             raise OptbenchError(report["error"])
         if "crash" in report:
@@ -145,7 +155,11 @@ def figures_ahead(enabled: bool = True) -> Iterator[None]:
     if not enabled or _started is not None or not can_fork():
         yield
         return
-    _started = FigureProcess()
+    try:
+        _started = FigureProcess()
+    except OSError:
+        yield  # the figures are drawn in this process, as without a fork
+        return
     try:
         yield
     finally:

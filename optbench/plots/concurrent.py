@@ -73,7 +73,12 @@ def save_figures(jobs: Sequence[FigureJob], svg: bool = False) -> list[Path]:
     read_end, write_end = os.pipe()
     sys.stdout.flush()
     sys.stderr.flush()
-    pid = os.fork()
+    try:
+        pid = os.fork()
+    except OSError:  # no process to spare (EAGAIN, ENOMEM): draw them all here
+        for end in (queue, read_end, write_end):
+            os.close(end)
+        return [path for files in _draw(jobs, svg) for path in files]
     if pid == 0:  # the child: draw what it takes, report, leave without the parent's exit code
         os.close(read_end)
         code = 0
