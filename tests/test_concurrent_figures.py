@@ -113,3 +113,31 @@ def test_no_process_to_spare_draws_them_all_here(tmp_path, monkeypatch):
     jobs = [(tmp_path / f"f{k}.png", lambda k=k: _figure(str(k))) for k in range(3)]
     assert save_figures(jobs) == [tmp_path / f"f{k}.png" for k in range(3)]
     assert len(os.listdir("/proc/self/fd")) == before
+
+
+@needs_fork
+def test_an_error_here_stops_the_child_mid_file(tmp_path):
+    """The parent's figure fails while the child is writing one: the child is told to stop,
+    removes its temporary file, and the parent's error is the one raised."""
+    import time
+
+    from optbench.results import atomic_path
+
+    parent = os.getpid()
+
+    def job():  # whichever process takes it: the child writes slowly, the parent then fails
+        if os.getpid() != parent:
+            with atomic_path(tmp_path / "slow.png") as tmp:
+                tmp.write_text("half a figure", encoding="utf-8")
+                time.sleep(30)
+        for _ in range(200):
+            if any(p.name.startswith(".slow.") for p in tmp_path.iterdir()):
+                break
+            time.sleep(0.05)
+        raise OptbenchError("cannot write 'b.png': No space left on device")
+
+    began = time.monotonic()
+    with pytest.raises(OptbenchError, match="No space left"):
+        save_figures([(tmp_path / "a.png", job), (tmp_path / "b.png", job)])
+    assert list(tmp_path.iterdir()) == []
+    assert time.monotonic() - began < 20

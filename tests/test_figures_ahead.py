@@ -206,3 +206,32 @@ def test_a_child_killed_before_it_reports_leaves_the_drawing_to_this_process(tmp
         files = drawing(f"{HERE}:write_pid", tmp_path, name="a.txt")()
     assert int(files[0].read_text()) == os.getpid()
     assert _gone(child)
+
+
+def write_slowly(folder: Path) -> list[Path]:
+    """A drawing call caught mid-file: its temporary file exists until it is stopped."""
+    from optbench.results import atomic_path
+
+    with atomic_path(folder / "slow.png") as tmp:
+        tmp.write_text("half a figure", encoding="utf-8")
+        time.sleep(30)
+    return [folder / "slow.png"]
+
+
+@needs_fork
+def test_stopping_a_child_mid_file_leaves_nothing_half_written(tmp_path):
+    """Ctrl-C here while the child writes a figure: it is told to stop (SIGTERM), removes its
+    temporary file and exits, long before the 30 s it would have taken."""
+    began = time.monotonic()
+    with pytest.raises(KeyboardInterrupt), figures_ahead():
+        child = ahead._started.pid
+        drawing(f"{HERE}:write_slowly", tmp_path)
+        for _ in range(200):  # until the child is inside its write
+            if any(tmp_path.iterdir()):
+                break
+            time.sleep(0.05)
+        assert [p.name for p in tmp_path.iterdir()][0].startswith(".slow.")
+        raise KeyboardInterrupt
+    assert list(tmp_path.iterdir()) == []
+    assert _gone(child)
+    assert time.monotonic() - began < 20

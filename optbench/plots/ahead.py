@@ -28,16 +28,19 @@ import pickle
 import signal
 import sys
 import threading
+import time
 import traceback
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from optbench.errors import OptbenchError
-from optbench.plots.concurrent import can_fork
+from optbench.plots.concurrent import can_fork, stop_on_sigterm
 
 READY = ("matplotlib.pyplot", "pandas", "optbench.plots.style", "optbench.plots.sweep")
 """What the child imports while it waits: everything a command's figures need."""
 
+STOP_SECONDS = 5.0
+"""How long a figure process told to stop may take to remove its file before it is killed."""
 Drawing = Callable[[], list[Path]]
 """The files of a drawing call, waiting for it to finish (or drawing them, in-process)."""
 
@@ -102,29 +105,40 @@ class FigureProcess:
             raise RuntimeError(f"drawing figures in a child process failed:\n{report['crash']}")
         return [Path(p) for p in report["files"]]
 
-    def _reap(self) -> None:
+    def _reap(self, patience: float | None = None) -> None:
+        """Wait for the child to exit; after ``patience`` seconds, kill it."""
+        deadline = None if patience is None else time.monotonic() + patience
+        while deadline is not None and time.monotonic() < deadline:
+            if os.waitpid(self.pid, os.WNOHANG)[0]:
+                break
+            time.sleep(0.01)
+        else:
+            if deadline is not None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(self.pid, signal.SIGKILL)
+            os.waitpid(self.pid, 0)
         if self._sender is not None:
             self._sender.join()
-        os.waitpid(self.pid, 0)
         self.pid = 0
 
     def stop(self) -> None:
         """End the child if it still runs (nothing was drawn, or this process was interrupted
-        before it had the files)."""
+        before it had the files): SIGTERM, so the file it is writing is removed first."""
         if not self.pid:
             return
         with contextlib.suppress(ProcessLookupError):
-            os.kill(self.pid, signal.SIGKILL)
+            os.kill(self.pid, signal.SIGTERM)
         if not self.used:
             os.close(self._requests)
         if not self._waited:
             os.close(self._reports)
-        self._reap()
+        self._reap(patience=STOP_SECONDS)
 
 
 def _child(requests: int, reports: int) -> None:
     """Import the figure code, run the one call that arrives, report its files, exit."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    stop_on_sigterm()
     code = 0
     try:
         for module in READY:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 import threading
 import traceback
@@ -43,6 +44,17 @@ def can_fork() -> bool:
         and threading.active_count() == 1
         and os.environ.get("OPTBENCH_SERIAL_FIGURES", "") in ("", "0")
     )
+
+
+def stop_on_sigterm() -> None:
+    """In a figure process: SIGTERM (its parent stopping it) ends the drawing as an exception,
+    so the file being written is removed (``atomic_path``) and its own helper stopped in turn:
+    nothing half-written is left behind."""
+
+    def stop(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, stop)
 
 
 def _draw(jobs: Sequence[FigureJob], svg: bool) -> list[list[Path]]:
@@ -80,6 +92,7 @@ def save_figures(jobs: Sequence[FigureJob], svg: bool = False) -> list[Path]:
             os.close(end)
         return [path for files in _draw(jobs, svg) for path in files]
     if pid == 0:  # the child: draw what it takes, report, leave without the parent's exit code
+        stop_on_sigterm()
         os.close(read_end)
         code = 0
         try:
@@ -95,7 +108,10 @@ def save_figures(jobs: Sequence[FigureJob], svg: bool = False) -> list[Path]:
     os.close(write_end)
     try:
         drawn = _draw_taken(jobs, svg, queue)
-    finally:  # also on an error or Ctrl-C here: never leave the child behind
+    except BaseException:  # an error or Ctrl-C here: the child stops too, removing its file
+        os.kill(pid, signal.SIGTERM)
+        raise
+    finally:  # never leave the child behind
         os.close(queue)
         with os.fdopen(read_end, encoding="utf-8") as pipe:
             text = pipe.read()
