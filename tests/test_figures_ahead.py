@@ -230,7 +230,7 @@ def test_stopping_a_child_mid_file_leaves_nothing_half_written(tmp_path):
             if any(tmp_path.iterdir()):
                 break
             time.sleep(0.05)
-        assert [p.name for p in tmp_path.iterdir()][0].startswith(".slow.")
+        assert next(p.name for p in tmp_path.iterdir()).startswith(".slow.")
         raise KeyboardInterrupt
     assert list(tmp_path.iterdir()) == []
     assert _gone(child)
